@@ -1,0 +1,55 @@
+"""Notebook 01's widget: how temperature and one logit reshape softmax and log_softmax."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses, plots
+
+CLASSES = ["a", "b", "c", "d"]
+BASE_LOGITS = np.array([2.0, 1.0, 0.1, -1.0])
+LOG_FLOOR = -12.0  # where the log_softmax axis stops; lower values are drawn at the floor
+
+
+def softmax_at_temperature(temperature: float = 1.0, first_logit: float = 2.0,
+                           logits=BASE_LOGITS) -> dict:
+    """softmax(logits / T) with the first logit replaced; probs, log_probs and their checks."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0; got {temperature}")
+    z = losses.as_array(logits, "logits").copy()
+    z[0] = first_logit
+    scaled = z / temperature
+    log_probs = losses.log_softmax(scaled)
+    probs = np.exp(log_probs)
+    return {"logits": z, "scaled": scaled, "probs": probs, "log_probs": log_probs,
+            "sum": float(probs.sum()), "temperature": temperature}
+
+
+class SoftmaxView:
+    """Two panels built once: softmax bars in [0, 1] and log_softmax bars in nats."""
+
+    def __init__(self, labels=CLASSES):
+        self.fig, (left, right) = plots.new_figure(2, width=7.5, height=2.8)
+        self.probs = plots.Bars(left, labels, title="softmax: probabilities", fmt="{:.3f}")
+        self.logs = plots.Bars(right, labels, ylim=(LOG_FLOOR, 0), color=plots.ORANGE,
+                               title="log_softmax: nats (≤ 0)", fmt="{:.2f}")
+        self.artists = self.probs.artists + self.logs.artists
+
+    def update(self, result: dict) -> None:
+        self.probs.update(result["probs"])
+        self.logs.update(result["log_probs"])
+
+
+def describe(result: dict) -> str:
+    """One line for the readout under the figure."""
+    top = int(np.argmax(result["probs"]))
+    return (f"T = {result['temperature']:.2f} · largest probability {result['probs'][top]:.4f} "
+            f"(class {CLASSES[top]}) · probabilities sum to {result['sum']:.4f}")
+
+
+def temperature_lesson():
+    """The notebook 01 widget: a temperature slider and a slider for logit a."""
+    from .widgets import Lesson, slider
+    controls = {"temperature": slider(1.0, 0.1, 5.0, 0.1, "temperature T"),
+                "first_logit": slider(2.0, -4.0, 8.0, 0.5, "logit of a")}
+    return Lesson(controls, softmax_at_temperature, SoftmaxView(), describe,
+                  title="softmax temperature and one logit")

@@ -1,0 +1,1 @@
+"""Course tooling: setup checks, the JupyterLab launcher, notebook navigation and execution."""
