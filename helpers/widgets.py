@@ -96,6 +96,8 @@ class Lesson(widgets.VBox):
             children.append(self.live.image)
         children.append(self.readout)
         super().__init__(children=children)
+        self.add_class("course-lesson")  # the browser tests find lesson widgets by this class
+        self.readout.add_class("course-readout")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.update()
