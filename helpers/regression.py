@@ -1,0 +1,245 @@
+"""Regression losses (notebook 06): MSE, MAE, Huber, Gaussian NLL, line fits, the outlier widget.
+
+All numpy float64. Each loss mirrors its `torch.nn.functional` twin (tests/test_regression.py
+checks them against torch): `mse` ~ F.mse_loss, `mae` ~ F.l1_loss, `huber` ~ F.huber_loss,
+`gaussian_nll` ~ F.gaussian_nll_loss(..., full=True) with a fixed sigma.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import checks, plots
+from .losses import as_array
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+# --- the losses ------------------------------------------------------------------------
+
+def _pair(pred, target) -> tuple[np.ndarray, np.ndarray]:
+    p, t = as_array(pred, "pred"), as_array(target, "target")
+    if p.shape != t.shape:
+        raise ValueError(f"pred has shape {list(p.shape)} but target has shape {list(t.shape)}; "
+                         "they must match (one prediction per target)")
+    if p.size == 0:
+        raise ValueError("pred and target are empty; expected at least one value")
+    for arr, name in ((p, "pred"), (t, "target")):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf; expected finite numbers")
+    return p, t
+
+
+def _reduce(values: np.ndarray, reduction: str):
+    if reduction == "mean":
+        return float(values.mean())
+    if reduction == "sum":
+        return float(values.sum())
+    if reduction == "none":
+        return values
+    raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
+
+
+def mse(pred, target, reduction: str = "mean"):
+    """Squared error (pred - target)², averaged (mean), added up (sum) or per element (none)."""
+    p, t = _pair(pred, target)
+    return _reduce((p - t) ** 2, reduction)
+
+
+def mae(pred, target, reduction: str = "mean"):
+    """Absolute error |pred - target| (F.l1_loss)."""
+    p, t = _pair(pred, target)
+    return _reduce(np.abs(p - t), reduction)
+
+
+def huber(pred, target, delta: float = 1.0, reduction: str = "mean"):
+    """Huber loss (F.huber_loss): r²/2 for |r| <= delta, delta·(|r| - delta/2) beyond."""
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0; got {delta}")
+    p, t = _pair(pred, target)
+    r = np.abs(p - t)
+    return _reduce(np.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta)), reduction)
+
+
+def gaussian_nll(pred, target, sigma: float = 1.0, reduction: str = "mean"):
+    """-log N(target | pred, sigma²) in nats: (target-pred)²/(2σ²) + log(σ) + log(2π)/2."""
+    if not sigma > 0:
+        raise ValueError(f"sigma must be > 0 (it is a standard deviation); got {sigma}")
+    p, t = _pair(pred, target)
+    values = (t - p) ** 2 / (2 * sigma ** 2) + math.log(sigma) + 0.5 * math.log(2 * math.pi)
+    return _reduce(values, reduction)
+
+
+# --- fitting a line y = a x + b under each loss ------------------------------------------------
+
+def _xy(x, y) -> tuple[np.ndarray, np.ndarray]:
+    xa, ya = _pair(x, y)
+    if xa.ndim != 1:
+        raise ValueError(f"x and y must be 1-D lists of points; got shape {list(xa.shape)}")
+    if xa.size < 2 or np.ptp(xa) == 0:
+        raise ValueError("a line needs at least two points with different x values")
+    return xa, ya
+
+
+def _weighted_line(x, y, w) -> tuple[float, float]:
+    """The line minimising sum w (y - a x - b)²: weighted least squares in closed form."""
+    sw = w.sum()
+    mx, my = (w * x).sum() / sw, (w * y).sum() / sw
+    a = (w * (x - mx) * (y - my)).sum() / (w * (x - mx) ** 2).sum()
+    return float(a), float(my - a * mx)
+
+
+def fit_line_mse(x, y) -> tuple[float, float]:
+    """Slope and intercept that minimise the mean squared error (closed form)."""
+    xa, ya = _xy(x, y)
+    return _weighted_line(xa, ya, np.ones_like(xa))
+
+
+def _irls(x, y, weights, steps: int) -> tuple[float, float]:
+    """Iteratively reweighted least squares, started from the MSE line (deterministic)."""
+    a, b = _weighted_line(x, y, np.ones_like(x))
+    for _ in range(steps):
+        r = np.abs(y - (a * x + b))
+        a_new, b_new = _weighted_line(x, y, weights(r))
+        if abs(a_new - a) + abs(b_new - b) < 1e-12:
+            break
+        a, b = a_new, b_new
+    return a, b
+
+
+def fit_line_mae(x, y, steps: int = 300, eps: float = 1e-6) -> tuple[float, float]:
+    """The line minimising the mean absolute error, by IRLS with weights 1/|r|."""
+    xa, ya = _xy(x, y)
+    return _irls(xa, ya, lambda r: 1.0 / np.maximum(r, eps), steps)
+
+
+def fit_line_huber(x, y, delta: float = 1.0, steps: int = 300) -> tuple[float, float]:
+    """The line minimising the Huber loss, by IRLS: weight 1 inside delta, delta/|r| beyond."""
+    if not delta > 0:
+        raise ValueError(f"delta must be > 0; got {delta}")
+    xa, ya = _xy(x, y)
+    return _irls(xa, ya, lambda r: np.where(r <= delta, 1.0, delta / np.maximum(r, 1e-300)), steps)
+
+
+# --- the outlier widget ---------------------------------------------------------------------
+
+TRUE_SLOPE, TRUE_INTERCEPT, NOISE = 0.5, 1.0, 0.4
+OUTLIER_X = 9.0
+XLIM, YLIM = (-0.5, 10.5), (-12.0, 22.0)
+LOSS_COLORS = {"MSE": plots.RED, "MAE": plots.GREEN, "Huber": plots.BLUE}
+
+
+def outlier_data(seed: int = 0, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """n points on y = 0.5 x + 1 plus Gaussian noise (sd 0.4), x evenly spread over [0, 10]."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0.0, 10.0, n)
+    return x, TRUE_SLOPE * x + TRUE_INTERCEPT + NOISE * rng.normal(size=n)
+
+
+BASE_X, BASE_Y = outlier_data()
+
+
+def outlier_fits(outlier_y: float = 15.0, delta: float = 1.0, x=BASE_X, y=BASE_Y) -> dict:
+    """Fit y = a x + b under MSE, MAE and Huber to the points plus one outlier at (9, outlier_y)."""
+    xs = np.append(as_array(x, "x"), OUTLIER_X)
+    ys = np.append(as_array(y, "y"), float(outlier_y))
+    fits = {"MSE": fit_line_mse(xs, ys), "MAE": fit_line_mae(xs, ys),
+            "Huber": fit_line_huber(xs, ys, delta=delta)}
+    return {"x": xs, "y": ys, "outlier": (OUTLIER_X, float(outlier_y)), "delta": delta,
+            "fits": fits, "pred_at_outlier": {k: a * OUTLIER_X + b for k, (a, b) in fits.items()}}
+
+
+class OutlierView:
+    """Points (the outlier's marker moves) and three fitted lines, updated in place."""
+
+    def __init__(self, x=BASE_X, y=BASE_Y):
+        self.fig, (ax,) = plots.new_figure(1, width=7.0, height=3.6)
+        ax.scatter(x, y, color=plots.GREY, s=25, label="data", zorder=3)
+        (self.outlier,) = ax.plot([], [], "o", color="black", mfc="white", ms=9, mew=2,
+                                  label="outlier (slider)", zorder=4)
+        self.lines = {name: ax.plot([], [], color=c, lw=2, label=name)[0] for name, c in LOSS_COLORS.items()}
+        self.xs = np.array(XLIM)
+        ax.set(xlim=XLIM, ylim=YLIM, xlabel="x", ylabel="y", title="the line each loss fits")
+        ax.legend(loc="upper left", fontsize=9)
+        self.artists = [*self.lines.values(), self.outlier]
+
+    def update(self, result: dict) -> None:
+        self.outlier.set_data([result["outlier"][0]], [result["outlier"][1]])
+        for name, (a, b) in result["fits"].items():
+            self.lines[name].set_data(self.xs, a * self.xs + b)
+
+
+def describe_fits(result: dict) -> str:
+    """Readout: each loss's slope and intercept (the points alone have slope about 0.5)."""
+    parts = [f"<b style='color:{LOSS_COLORS[k]}'>{k}</b> slope {a:.3f}, intercept {b:.3f}"
+             for k, (a, b) in result["fits"].items()]
+    return f"outlier y = {result['outlier'][1]:.1f} · " + " · ".join(parts)
+
+
+def outlier_lesson():
+    """Notebook 06's widget: drag the outlier up and down and watch the three lines."""
+    from .widgets import Lesson, slider
+    controls = {"outlier_y": slider(15.0, -10.0, 20.0, 0.5, "outlier's y"),
+                "delta": slider(1.0, 0.25, 5.0, 0.25, "Huber delta")}
+    return Lesson(controls, outlier_fits, OutlierView(), describe_fits,
+                  title="one outlier against MSE, MAE and Huber")
+
+
+# --- checkers for the exercises -------------------------------------------------------------
+
+def check_mse(answer, pred, target) -> checks.Verdict:
+    """The mean squared error of pred against target, with hints for the usual slips."""
+    p, t = _pair(pred, target)
+    return checks.check_number(answer, mse(p, t), mistakes={
+        "that is the sum of squared errors; the mean divides by N": mse(p, t, "sum"),
+        "that is the mean absolute error: square the differences, do not take |.|": mae(p, t),
+        "that is the root of the MSE (RMSE); leave out the square root": math.sqrt(mse(p, t)),
+        "you averaged the signed differences and squared that; square each difference first":
+            float((p - t).mean() ** 2),
+    }, hint="subtract, square each difference, then average")
+
+
+def check_sum_lr(answer, lr_mean: float, n: int) -> checks.Verdict:
+    """The learning rate that makes sum-of-squares training take the same steps as mean-MSE."""
+    return checks.check_number(answer, lr_mean / n, mistakes={
+        "the sum's gradient is N times larger, so the learning rate must be N times smaller": lr_mean * n,
+        "with the same learning rate the sum takes N times bigger steps": lr_mean,
+    }, hint="grad(sum) = N · grad(mean); the step is lr · grad")
+
+
+def _huber_ref(r, delta):
+    return huber(np.asarray(r, float), np.zeros(np.shape(r)), delta, "none")
+
+
+HUBER_CASES = [(np.array([0.0, 0.5, -0.8, 2.0, -3.0]), 1.0), (np.array([0.1, 4.0, -6.0]), 2.0),
+               (np.array([1.5, -0.2]), 0.5)]
+
+
+def check_huber_fn(fn) -> checks.Verdict:
+    """A learner's huber(r, delta) on residuals, element-wise, against the reference."""
+    return checks.check_function(fn, _huber_ref, HUBER_CASES, mistakes={
+        "inside delta the Huber loss is r²/2 (you left out the 1/2)":
+            lambda r, d: np.where(np.abs(r) <= d, r ** 2, d * (np.abs(r) - 0.5 * d)),
+        "that is smooth_l1 (Huber divided by delta); huber keeps delta·(|r| - delta/2) outside":
+            lambda r, d: _huber_ref(r, d) / d,
+        "outside delta the loss is delta·(|r| - delta/2), not delta·|r|: the two pieces must meet":
+            lambda r, d: np.where(np.abs(r) <= d, 0.5 * r ** 2, d * np.abs(r)),
+        "use |r| in the linear part: a negative residual must give a positive loss":
+            lambda r, d: np.where(np.abs(r) <= d, 0.5 * r ** 2, d * (r - 0.5 * d)),
+    })
+
+
+def check_gaussian_nll(answer, pred, target, sigma: float) -> checks.Verdict:
+    """Mean Gaussian NLL (full, with the constant) of target under N(pred, sigma²)."""
+    p, t = _pair(pred, target)
+    want = gaussian_nll(p, t, sigma)
+    m = mse(p, t)
+    return checks.check_number(answer, want, mistakes={
+        "you left out the constant log(σ) + log(2π)/2; F.gaussian_nll_loss(full=True) keeps it":
+            m / (2 * sigma ** 2),
+        "the squared error is divided by 2σ² (the variance), not by 2σ":
+            m / (2 * sigma) + math.log(sigma) + 0.5 * math.log(2 * math.pi),
+        "that is the MSE itself; the NLL scales it by 1/(2σ²) and adds a constant": m,
+        "that is the sum over the points; take the mean": gaussian_nll(p, t, sigma, "sum"),
+    }, hint="mean of (y - μ)²/(2σ²) + log σ + ½ log 2π")
