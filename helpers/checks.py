@@ -85,6 +85,33 @@ def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = 0
     return Verdict("wrong", f"{_fmt(value)}." + (f" Hint: {hint}" if hint else " Look at the section above again."))
 
 
+def max_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest |a - b| over finite entries; inf where one has nan/inf and the other does not."""
+    if a.size == 0:
+        return 0.0
+    same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+    finite = np.isfinite(a) & np.isfinite(b)
+    if not np.all(finite | same_special):
+        return math.inf
+    return float(np.max(np.abs(a[finite] - b[finite]))) if finite.any() else 0.0
+
+
+def check_shape(answer, expected, *, mistakes: Mapping[str, tuple] | None = None) -> Verdict:
+    """A shape given as a tuple or list of ints, e.g. (2, 3)."""
+    if unanswered(answer):
+        return Verdict("unanswered", NOT_ANSWERED)
+    try:
+        got = tuple(int(n) for n in answer)
+    except (TypeError, ValueError):
+        return Verdict("wrong", f"a shape is a tuple of sizes such as (2, 3); got {answer!r}")
+    if got == tuple(expected):
+        return Verdict("correct", f"{list(got)}")
+    for why, wrong in (mistakes or {}).items():
+        if got == tuple(wrong):
+            return Verdict("wrong", f"{list(got)}. Hint: {why}")
+    return Verdict("wrong", f"{list(got)}. Hint: the reduced dimension disappears; the others stay")
+
+
 def check_array(answer, expected, *, tol: float = 1e-4,
                 mistakes: Mapping[str, object] | None = None, hint: str = "") -> Verdict:
     """Compare an array answer with the expected array: shape first, then values."""
@@ -98,12 +125,12 @@ def check_array(answer, expected, *, tol: float = 1e-4,
     if got.shape != want.shape:
         return Verdict("wrong", f"shape {list(got.shape)}, expected {list(want.shape)}. "
                                 "Hint: check which dimension you reduced or indexed")
-    diff = float(np.max(np.abs(got - want))) if got.size else 0.0
+    diff = max_diff(got, want)
     if diff <= tol:
         return Verdict("correct", f"shape {list(got.shape)}, max difference {diff:.1e}")
     for why, wrong_value in (mistakes or {}).items():
         wrong = losses.as_array(wrong_value)
-        if wrong.shape == got.shape and np.max(np.abs(got - wrong)) <= tol:
+        if wrong.shape == got.shape and max_diff(got, wrong) <= tol:
             return Verdict("wrong", f"Hint: {why}")
     return Verdict("wrong", f"max difference {diff:.4f}." + (f" Hint: {hint}" if hint else ""))
 

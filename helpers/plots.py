@@ -23,6 +23,7 @@ def new_figure(ncols: int = 1, width: float = 7.5, height: float = 3.0):
     for ax in axes:
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)  # grid under the bars, in full draws and blitted frames alike
     return fig, list(axes)
 
 

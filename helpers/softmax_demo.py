@@ -52,4 +52,4 @@ def temperature_lesson():
     controls = {"temperature": slider(1.0, 0.1, 5.0, 0.1, "temperature T"),
                 "first_logit": slider(2.0, -4.0, 8.0, 0.5, "logit of a")}
     return Lesson(controls, softmax_at_temperature, SoftmaxView(), describe,
-                  title="softmax temperature and one logit")
+                  title="softmax temperature")

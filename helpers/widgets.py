@@ -20,8 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-FALLBACK = ("[interactive widget: {title}. In JupyterLab with a running kernel this shows "
-            "sliders and a live figure. Seeing this text instead? See Troubleshooting in README.md]")
+# Jupyter cuts a widget's text form at 110 characters: keep this short (titles <= 30 chars).
+FALLBACK = "[interactive widget: {title} · if you see this text, see README Troubleshooting]"
 
 
 class LiveFigure:

@@ -1,0 +1,76 @@
+"""The course's conventions: fresh navigation, notebooks executed top to bottom, working links."""
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from tools import nav
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = nav.lesson_paths()
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+ALL = LESSONS + SOLUTIONS
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def test_there_are_lessons_starting_at_00():
+    assert LESSONS and LESSONS[0].name == "00_start_here.ipynb"
+    numbers = [p.name[:2] for p in LESSONS]
+    assert numbers == [f"{i:02d}" for i in range(len(numbers))], "lesson numbers must run 00, 01, ... without gaps"
+
+
+def test_navigation_and_course_map_are_fresh():
+    assert nav.main(["--check"]) == 0, "run `make nav`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_executed_top_to_bottom_in_a_fresh_kernel(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c.get("execution_count") for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"execution counts {counts}: run `make outputs NB={path.relative_to(ROOT)}`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_no_error_or_warning_outputs_committed(path):
+    for i, cell in enumerate(cells(path)):
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"cell {i}: committed error {out.get('ename')}"
+            if out["output_type"] == "stream" and out["name"] == "stderr":
+                pytest.fail(f"cell {i}: committed stderr output (a warning?): {''.join(out['text'])[:200]}")
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_local_links_resolve(path):
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "markdown":
+            continue
+        for target in LINK.findall("".join(cell["source"])):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            file = unquote(target.split("#")[0])
+            assert (path.parent / file).exists(), f"cell {i}: broken link {target}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lessons_follow_the_skeleton(path):
+    text = [("".join(c["source"]), c["cell_type"]) for c in cells(path)]
+    info = nav.lesson_info(path)
+    assert info.summary
+    assert "What you will learn" in text[0][0] or path.name.startswith("00_")
+    assert any(src.lstrip().startswith("## Summary") for src, kind in text if kind == "markdown"), "a ## Summary section"
+    if any("Check yourself" in src for src, _ in text):
+        solutions = f"solutions/{path.stem}_solutions.ipynb"
+        assert any(solutions in src for src, kind in text if kind == "markdown"), f"link the worked solutions {solutions}"
+        assert (path.parent / solutions).exists()
+
+
+def test_notebooks_use_the_python3_kernel():
+    for path in ALL:
+        meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+        assert meta.get("kernelspec", {}).get("name") == "python3", path.name

@@ -1,0 +1,216 @@
+"""helpers.losses against torch.nn.functional (float64), and its errors on bad input."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers import losses
+
+RNG = np.random.default_rng(0)
+
+
+def t64(x):
+    return torch.tensor(np.asarray(x), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("shape,dim", [((4,), -1), ((3, 5), -1), ((3, 5), 0), ((2, 3, 4), -1), ((2, 3, 4), 1)])
+def test_softmax_and_log_softmax_match_torch(shape, dim):
+    x = RNG.normal(size=shape) * 3
+    np.testing.assert_allclose(losses.softmax(x, dim), F.softmax(t64(x), dim).numpy(), atol=1e-12)
+    np.testing.assert_allclose(losses.log_softmax(x, dim), F.log_softmax(t64(x), dim).numpy(), atol=1e-9)
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    x = np.array([[1e4, 1e4 - 1, -1e4], [-1e4, 0.0, 1e4]])
+    ours = losses.log_softmax(x)
+    theirs = F.log_softmax(t64(x), -1).numpy()
+    assert np.all(np.isfinite(ours)) and np.all(np.isfinite(theirs))
+    np.testing.assert_allclose(ours, theirs, atol=1e-9)
+    assert not np.any(np.isnan(ours))
+
+
+def test_accepts_lists_arrays_and_tensors():
+    x = [[1.0, 2.0, 3.0]]
+    a = losses.softmax(x)
+    np.testing.assert_array_equal(a, losses.softmax(np.array(x)))
+    np.testing.assert_array_equal(a, losses.softmax(torch.tensor(x, dtype=torch.float64)))
+    assert a.dtype == np.float64
+
+
+def test_rows_sum_to_one_and_exp_log_softmax_is_softmax():
+    x = RNG.normal(size=(2, 3, 4))
+    np.testing.assert_allclose(losses.softmax(x).sum(-1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(np.exp(losses.log_softmax(x)), losses.softmax(x), atol=1e-12)
+
+
+def test_cross_entropy_with_class_indices_matches_torch():
+    x = RNG.normal(size=(6, 5)) * 4
+    y = RNG.integers(0, 5, size=6)
+    expected = F.cross_entropy(t64(x), torch.tensor(y)).item()
+    assert losses.cross_entropy(x, y) == pytest.approx(expected, abs=1e-9)
+    assert losses.cross_entropy(torch.tensor(x), torch.tensor(y)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_cross_entropy_with_class_dim_not_last_matches_torch_layout():
+    x = RNG.normal(size=(2, 4, 3))  # [B, C, T], torch's layout for sequences
+    y = RNG.integers(0, 4, size=(2, 3))
+    expected = F.cross_entropy(t64(x), torch.tensor(y)).item()
+    assert losses.cross_entropy(x, y, dim=1) == pytest.approx(expected, abs=1e-9)
+
+
+def test_cross_entropy_with_probability_targets_matches_torch():
+    x = RNG.normal(size=(4, 3))
+    p = losses.softmax(RNG.normal(size=(4, 3)))
+    expected = F.cross_entropy(t64(x), t64(p)).item()
+    assert losses.cross_entropy(x, p) == pytest.approx(expected, abs=1e-9)
+
+
+def test_cross_entropy_huge_logits_is_finite_like_torch():
+    x = np.array([[1e4, -1e4, 0.0], [5e3, 5e3, -5e3]])
+    y = np.array([1, 0])
+    expected = F.cross_entropy(t64(x), torch.tensor(y)).item()
+    assert losses.cross_entropy(x, y) == pytest.approx(expected, rel=1e-12)
+    assert math.isfinite(losses.cross_entropy(x, y))
+
+
+def test_cross_entropy_ignore_index_averages_kept_targets_only():
+    x = RNG.normal(size=(5, 3))
+    y = np.array([0, -100, 2, -100, 1])
+    expected = F.cross_entropy(t64(x), torch.tensor(y), ignore_index=-100).item()
+    assert losses.cross_entropy(x, y, ignore_index=-100) == pytest.approx(expected, abs=1e-9)
+
+
+def test_nll_matches_torch_and_uniform_logits_give_log_c():
+    x = RNG.normal(size=(7, 4))
+    y = RNG.integers(0, 4, size=7)
+    lp = losses.log_softmax(x)
+    assert losses.nll(lp, y) == pytest.approx(F.nll_loss(t64(lp), torch.tensor(y)).item(), abs=1e-9)
+    assert losses.cross_entropy(np.ones(27), 0) == pytest.approx(math.log(27), abs=1e-12)
+    assert losses.cross_entropy(np.ones(27), 0) == pytest.approx(3.295836866, abs=1e-9)
+
+
+def test_entropy_kl_and_cross_entropy_identity():
+    p = np.array([0.24, 0.20, 0.16, 0.14, 0.13, 0.13])
+    q = np.full(6, 1 / 6)
+    assert losses.entropy(p) == pytest.approx(1.7633, abs=5e-5)
+    assert losses.cross_entropy_probs(p, q) == pytest.approx(math.log(6), abs=1e-12)
+    assert losses.kl_divergence(p, q) == pytest.approx(losses.cross_entropy_probs(p, q) - losses.entropy(p), abs=1e-12)
+    torch_kl = F.kl_div(t64(np.log(q)), t64(p), reduction="sum").item()
+    assert losses.kl_divergence(p, q) == pytest.approx(torch_kl, abs=1e-12)
+
+
+def test_zero_log_zero_is_zero_and_impossible_outcomes_are_infinite():
+    assert losses.entropy([1.0, 0.0, 0.0]) == 0.0
+    assert losses.entropy([0.5, 0.5, 0.0]) == pytest.approx(math.log(2))
+    assert losses.kl_divergence([0.5, 0.5, 0.0], [0.25, 0.25, 0.5]) == pytest.approx(math.log(2))
+    assert losses.kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert losses.surprise([0.5, 0.5, 0.0], 2) == math.inf
+
+
+def test_surprise_by_index_and_by_name():
+    q = {"red": 0.1, "green": 0.2, "blue": 0.3, "yellow": 0.25, "brown": 0.15}
+    assert losses.surprise(q, "green") == pytest.approx(-math.log(0.2))
+    assert losses.surprise(list(q.values()), 1) == pytest.approx(-math.log(0.2))
+    assert losses.to_bits(losses.surprise([0.5, 0.5], 0)) == pytest.approx(1.0)
+
+
+def test_bits():
+    assert losses.to_bits(math.log(27)) == pytest.approx(4.7549, abs=5e-5)
+    np.testing.assert_allclose(losses.to_bits([math.log(2), 2 * math.log(2)]), [1.0, 2.0])
+
+
+# --- bad input: a clear ValueError, never a silent wrong number ----------------------------
+
+@pytest.mark.parametrize("p,match", [
+    ([0.5, 0.6], "sum to 1"),
+    ([1.2, -0.2], "negative"),
+    ([0.5, float("nan"), 0.5], "NaN"),
+    ([], "non-empty"),
+])
+def test_bad_probabilities(p, match):
+    with pytest.raises(ValueError, match=match):
+        losses.entropy(p)
+
+
+def test_probability_tolerance_is_one_in_a_million():
+    losses.entropy([0.5, 0.5 + 5e-7])
+    with pytest.raises(ValueError, match="sum to 1"):
+        losses.entropy([0.5, 0.5 + 5e-6])
+
+
+def test_mismatched_shapes():
+    with pytest.raises(ValueError, match="shape"):
+        losses.kl_divergence([0.5, 0.5], [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="shape"):
+        losses.cross_entropy_probs([0.5, 0.5], [[0.5, 0.5]])
+
+
+def test_class_index_out_of_range_or_negative():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="out of range"):
+        losses.cross_entropy(x, [0, 3])
+    with pytest.raises(ValueError, match="out of range"):
+        losses.cross_entropy(x, [-1, 0])
+    with pytest.raises(ValueError, match="out of range"):
+        losses.nll(losses.log_softmax(x), [0, 7])
+
+
+def test_batch_size_mismatch():
+    with pytest.raises(ValueError, match=r"target has shape \[3\].*\[2\]"):
+        losses.cross_entropy(np.zeros((2, 4)), [0, 1, 2])
+
+
+def test_bt_v_logits_with_wrong_target_shape_is_caught():
+    # the [B, T, V] layout with targets of shape [B, T] is fine with dim=-1 ...
+    x = RNG.normal(size=(4, 8, 27))
+    y = RNG.integers(0, 27, size=(4, 8))
+    assert math.isfinite(losses.cross_entropy(x, y))
+    # ... but asking for torch's class dim (1) is a shape error here, not a silent value
+    with pytest.raises(ValueError, match="target has shape"):
+        losses.cross_entropy(x, y, dim=1)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_nan_or_inf_logits(bad):
+    with pytest.raises(ValueError, match="NaN|inf"):
+        losses.log_softmax([1.0, bad])
+    with pytest.raises(ValueError, match="NaN|inf"):
+        losses.cross_entropy([[1.0, bad]], [0])
+
+
+def test_non_integer_targets():
+    with pytest.raises(ValueError, match="whole-number"):
+        losses.cross_entropy(np.zeros((2, 3)), [0.5, 1.0])
+    with pytest.raises(ValueError, match="integer"):
+        losses.cross_entropy(np.zeros((2, 3)), ["a", "b"])
+
+
+def test_unknown_outcome():
+    with pytest.raises(ValueError, match="unknown outcome 'orange'"):
+        losses.surprise({"red": 0.5, "blue": 0.5}, "orange")
+    with pytest.raises(ValueError, match="unknown outcome 5"):
+        losses.surprise([0.5, 0.5], 5)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        losses.surprise([0.5, 0.5], "red")
+
+
+def test_nll_refuses_probabilities_and_logits():
+    probs = losses.softmax(np.array([[2.0, 1.0, 0.1]]))
+    with pytest.raises(ValueError, match="probabilities"):
+        losses.nll(probs, [0])
+    with pytest.raises(ValueError, match="log_softmax"):
+        losses.nll(np.array([[-1.0, -2.0, -3.0]]), [0])  # negative, but not normalised
+
+
+def test_bad_dim():
+    with pytest.raises(ValueError, match="dim=2 is out of range"):
+        losses.softmax(np.zeros((2, 2)), dim=2)
+    with pytest.raises(ValueError, match="scalar"):
+        losses.softmax(3.0)
+
+
+def test_soft_targets_must_be_distributions():
+    with pytest.raises(ValueError, match="target must sum to 1"):
+        losses.cross_entropy(np.zeros((1, 3)), np.array([[0.5, 0.5, 0.5]]))
