@@ -208,7 +208,7 @@ def margin_lesson():
     """Notebook 07's widget: slide the margin and compare how the four losses respond."""
     from .widgets import Lesson, slider
     return Lesson({"margin": slider(2.0, -3.0, 3.0, 0.1, "margin m = y·f(x)")}, losses_at_margin,
-                  MarginView(), describe_margin, title="binary losses against the margin")
+                  MarginView(), describe_margin, title="losses vs the margin")
 
 
 # --- checkers for the exercises ---------------------------------------------------------------

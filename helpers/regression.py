@@ -158,7 +158,9 @@ class OutlierView:
         ax.scatter(x, y, color=plots.GREY, s=25, label="data", zorder=3)
         (self.outlier,) = ax.plot([], [], "o", color="black", mfc="white", ms=9, mew=2,
                                   label="outlier (slider)", zorder=4)
-        self.lines = {name: ax.plot([], [], color=c, lw=2, label=name)[0] for name, c in LOSS_COLORS.items()}
+        styles = {"MSE": dict(lw=2), "MAE": dict(lw=4, alpha=0.6), "Huber": dict(lw=2, ls="--")}  # MAE and
+        self.lines = {name: ax.plot([], [], color=c, label=name, **styles[name])[0]  # Huber often overlap
+                      for name, c in LOSS_COLORS.items()}
         self.xs = np.array(XLIM)
         ax.set(xlim=XLIM, ylim=YLIM, xlabel="x", ylabel="y", title="the line each loss fits")
         ax.legend(loc="upper left", fontsize=9)
@@ -183,7 +185,7 @@ def outlier_lesson():
     controls = {"outlier_y": slider(15.0, -10.0, 20.0, 0.5, "outlier's y"),
                 "delta": slider(1.0, 0.25, 5.0, 0.25, "Huber delta")}
     return Lesson(controls, outlier_fits, OutlierView(), describe_fits,
-                  title="one outlier against MSE, MAE and Huber")
+                  title="an outlier vs MSE, MAE, Huber")
 
 
 # --- checkers for the exercises -------------------------------------------------------------
