@@ -1,0 +1,111 @@
+"""The names data set (data/names.txt) for the 27-character models of notebooks 05 and 08.
+
+    names = load_names()                       # 5,163 lowercase first names (US Census 1990)
+    stoi, itos = build_vocab(names)            # '.' (the boundary token) is 0, then a..z
+    train, val = split_names(names, 0.1, seed=0)
+    X, Y = build_dataset(train, stoi, block_size=3)   # contexts [N, 3] -> next character [N]
+    counts = bigram_counts(train, stoi)        # [27, 27]: row = current, column = next
+
+data/README.md gives the provenance, licence and checksum; data/build_names.py rebuilds
+the file. Bad data raises ValueError (FileNotFoundError for a missing file) saying what
+was wrong and how to fix it.
+"""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES_PATH = ROOT / "data" / "names.txt"
+BOUNDARY = "."  # marks both the start and the end of a name
+LETTERS = string.ascii_lowercase
+ITOS = [BOUNDARY, *LETTERS]  # 27 symbols; the boundary token is index 0
+REBUILD = "python data/build_names.py"
+
+
+def _check_letters(name: str, where: str) -> None:
+    if not name or any(ch not in LETTERS for ch in name):
+        bad = next((ch for ch in name if ch not in LETTERS), "")
+        what = "is empty" if not name else f"has the character {bad!r}"
+        raise ValueError(f"{where}: {name!r} {what}; names must be lowercase a-z only")
+
+
+def load_names(path=None) -> list[str]:
+    """The names in `path` (default data/names.txt), one per line, in file order."""
+    path = NAMES_PATH if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no names file at {path}. Rebuild data/names.txt with `{REBUILD}` "
+                                "from the repository folder (see data/README.md)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        raise ValueError(f"{path} is empty; expected one lowercase name per line. Rebuild it with `{REBUILD}`")
+    for number, line in enumerate(lines, start=1):
+        _check_letters(line, f"{path.name} line {number}")
+    return lines
+
+
+def build_vocab(names) -> tuple[dict[str, int], list[str]]:
+    """stoi and itos for the 27 symbols: '.' is 0, a..z are 1..26 (checks the names use only those)."""
+    for i, name in enumerate(names):
+        _check_letters(name, f"name {i}")
+    itos = list(ITOS)
+    return {ch: i for i, ch in enumerate(itos)}, itos
+
+
+def split_names(names, val_fraction: float = 0.1, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Shuffle with `seed`, then cut off round(val_fraction * n) names (at least 1) for validation."""
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive); got {val_fraction}")
+    names = list(names)
+    if len(names) < 2:
+        raise ValueError(f"need at least 2 names to split into train and validation; got {len(names)}")
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_val = min(max(1, round(val_fraction * len(names))), len(names) - 1)
+    val = [names[i] for i in order[:n_val]]
+    train = [names[i] for i in order[n_val:]]
+    return train, val
+
+
+def _indices(name: str, stoi: dict[str, int]) -> list[int]:
+    try:
+        return [stoi[ch] for ch in name]
+    except KeyError as exc:
+        raise ValueError(f"{name!r} has the character {exc.args[0]!r}, which is not in the vocabulary") from None
+
+
+def build_dataset(names, stoi: dict[str, int], block_size: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every (context, next character) pair: X [N, block_size] and Y [N], both int64.
+
+    A name contributes len(name) + 1 examples: each letter, then the boundary token that
+    ends it. Contexts start as block_size boundary tokens ('...' for block_size 3).
+    """
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+        raise ValueError(f"block_size must be a whole number >= 1 (characters of context); got {block_size!r}")
+    if BOUNDARY not in stoi:
+        raise ValueError(f"stoi has no boundary token {BOUNDARY!r}; build it with build_vocab(names)")
+    end = stoi[BOUNDARY]
+    xs, ys = [], []
+    for name in names:
+        context = [end] * block_size
+        for ix in _indices(name, stoi) + [end]:
+            xs.append(context)
+            ys.append(ix)
+            context = context[1:] + [ix]
+    if not xs:
+        raise ValueError("no names given; expected a non-empty list of names")
+    return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
+
+
+def bigram_counts(names, stoi: dict[str, int]) -> np.ndarray:
+    """counts[i, j] = how often symbol j follows symbol i, with '.' before and after each name."""
+    if BOUNDARY not in stoi:
+        raise ValueError(f"stoi has no boundary token {BOUNDARY!r}; build it with build_vocab(names)")
+    counts = np.zeros((len(stoi), len(stoi)), dtype=np.int64)
+    end = stoi[BOUNDARY]
+    for name in names:
+        ix = [end, *_indices(name, stoi), end]
+        np.add.at(counts, (ix[:-1], ix[1:]), 1)
+    return counts
