@@ -152,7 +152,7 @@ def learner_solution(logits, target, weight, pad_index, eps):
     log_probs = F.log_softmax(logits, dim=-1)
     keep = target != pad_index
     safe = target.masked_fill(~keep, 0)
-    p = F.one_hot(safe, n_classes) * (1 - eps) + eps / n_classes
+    p = F.one_hot(safe, n_classes).to(logits.dtype) * (1 - eps) + eps / n_classes
     per_token = -(p * weight * log_probs).sum(-1)
     return (per_token * keep).sum() / (weight[safe] * keep).sum()
 
