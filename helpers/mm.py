@@ -229,11 +229,22 @@ def belief_game(red=1.0, orange=1.0, yellow=1.0, green=1.0, blue=1.0, brown=1.0,
     return out
 
 
+RATINGS = ((0.005, "spot on: your belief is the bag"), (0.03, "very close"), (0.1, "warm"),
+           (0.5, "cold"), (math.inf, "ice cold"))
+
+
+def rating(kl: float) -> str:
+    """A word for how far a belief is from the bag, by KL(p || q) in nats."""
+    if math.isinf(kl):
+        return "out: you ruled out a colour that is in the bag"
+    return next(word for limit, word in RATINGS if kl < limit)
+
+
 def describe_belief(r: dict) -> str:
     """Game 1's readout: your score, the last draw and what your guess did to it."""
     u, k = r["units"], r["scale"]
     q_text = " · ".join(f"{c} {q:.2f}" for c, q in zip(COLOURS, r["q"]))
-    lines = [f"<b>your belief q</b> (normalised): {q_text}"]
+    lines = [f"<b>your belief q</b> (normalised): {q_text} · <b>{rating(r['kl'])}</b>"]
     if r["n"] == 0:
         lines.append(f"<b>your score</b>: no draws yet. Pick a guess, press a draw button. "
                      f"Your mean surprise will head for H(p, q) = {fmt(r['cross_entropy'] * k)} {u}.")
@@ -365,7 +376,7 @@ def _buttons(lesson, state: DrawState, sizes, guess_control=None, extra=()):
         b.on_click(drawer(k))
         row.append(b)
     for label, action in extra:
-        b = widgets.Button(description=label, layout=widgets.Layout(width="120px"))
+        b = widgets.Button(description=label, layout=widgets.Layout(width="150px"))
 
         def on_click(_, action=action):
             action()
@@ -397,10 +408,12 @@ def belief_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None):
     sliders = weight_sliders()
     bag = widgets.Dropdown(options=[(m.label, m.bag) for m in mixes.values()],
                            value="milk_chocolate_2006" if "milk_chocolate_2006" in mixes else next(iter(mixes)),
-                           description="true bag p")
-    units = widgets.ToggleButtons(options=["nats", "bits"], value="nats", description="units")
+                           description="true bag p", style={"description_width": "initial"},
+                           layout=widgets.Layout(width="260px"))
+    units = widgets.ToggleButtons(options=["nats", "bits"], value="nats", description="units",
+                                  style={"button_width": "60px", "description_width": "initial"})
     guess = widgets.Dropdown(options=list(COLOURS), value="blue", description="your guess",
-                             style={"description_width": "initial"})
+                             style={"description_width": "initial"}, layout=widgets.Layout(width="200px"))
     bag.observe(lambda _: state.restart(), names="value")  # runs before the lesson's update
 
     def compute(**values):

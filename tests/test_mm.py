@@ -382,6 +382,12 @@ def test_bag_summary_matches_the_brief(mixes):
     assert math.isinf(notes["surprise"][mm.COLOURS.index("orange")])
 
 
+def test_rating():
+    assert mm.rating(0.0) == "spot on: your belief is the bag"
+    assert mm.rating(0.0284) == "very close" and mm.rating(0.2) == "cold" and mm.rating(3.0) == "ice cold"
+    assert mm.rating(math.inf).startswith("out")
+
+
 def test_fmt():
     assert mm.fmt(math.inf) == "∞" and mm.fmt(1.23456) == "1.2346"
 
