@@ -1,0 +1,124 @@
+"""Every lesson notebook in a real JupyterLab and Chromium, driven the way a learner does.
+
+For each notebook in notebooks/ (new ones are picked up automatically):
+- open it, Edit > Clear Outputs of All Cells, Run > Run All Cells, wait for every cell;
+- no error output;
+- every widget the committed outputs display renders as a widget (as many widget roots
+  and `.course-lesson` boxes as the committed outputs have), and no widget shows up as
+  text (`FloatSlider(...)`, `interactive(children=...)`, the Lesson fallback text);
+- every slider of every lesson, moved with the keyboard, changes the lesson's figure
+  (its image; for a lesson without an image, its readout); every button too;
+- a screenshot goes to artifacts/browser/<notebook>.png.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from lab_driver import (TEXT_REPR_PATTERNS, NotebookPage, committed_counts, course_notebooks,
+                        slider_label)
+
+NOTEBOOKS = course_notebooks()
+RUN_TIMEOUT = 300  # seconds for Run All Cells (a notebook takes well under 30 s alone)
+MOVE_TIMEOUT = 15  # seconds for a figure to change after a key press or a click
+
+
+def _figure_changes(nb: NotebookPage, lesson, action, timeout=MOVE_TIMEOUT) -> bool:
+    before = lesson.figure_state()
+    action()
+    return nb.wait_figure_change(lesson, before, timeout) is not None
+
+
+def _check_sliders(nb: NotebookPage, lesson, name: str) -> list[str]:
+    problems = []
+    for handle in lesson.sliders():
+        label = slider_label(handle)
+        for direction in (+1, -1):  # one step each way: both directions must redraw
+            keys = []
+            if not _figure_changes(nb, lesson, lambda: keys.append(nb.press_slider(handle, direction))):
+                problems.append(f"{name}: slider {label!r}, key {keys[-1] if keys else '?'} "
+                                f"(value now {handle.get_attribute('aria-valuenow')}): "
+                                f"the figure did not change within {MOVE_TIMEOUT} s")
+    return problems
+
+
+def _check_buttons(nb: NotebookPage, lesson, name: str) -> list[str]:
+    problems = []
+    buttons = lesson.buttons()
+    for i, button in enumerate(buttons):
+        text = (button.text_content() or button.get_attribute("title") or "").strip() or f"button {i}"
+        if _figure_changes(nb, lesson, lambda: button.click()):
+            continue
+        # A button may have nothing to do yet (e.g. "reset" before any draw, or the
+        # toggle already selected): press the others once, then it must act.
+        for other in buttons:
+            if other is not button:
+                before = lesson.figure_state()
+                other.click()
+                nb.wait_figure_change(lesson, before, 3)
+        if not _figure_changes(nb, lesson, lambda: button.click()):
+            problems.append(f"{name}: button {text!r}: the figure did not change within {MOVE_TIMEOUT} s")
+    return problems
+
+
+def test_chromium_starts(page):
+    """Runs (and skips, or fails under CI) even when notebooks/ is still empty."""
+    page.set_content("<p id=x>ok</p>")
+    assert page.evaluate("document.getElementById('x').textContent") == "ok"
+    assert "Chrom" in page.context.browser.version or page.context.browser.version[0].isdigit()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_lab(notebook, chromium_ok, lab_server, page, artifacts_dir, record_property):
+    expected = committed_counts(notebook)
+    clock = {"start": time.monotonic()}
+    nb = NotebookPage(page, lab_server)
+    where = f"notebooks/{notebook.name}"
+    problems: list[str] = []
+    try:
+        nb.open(where, expected["all_code_cells"])
+        clock["opened"] = time.monotonic()
+        nb.run_all(expected["code_cells"], timeout=RUN_TIMEOUT)
+        clock["ran"] = time.monotonic()
+
+        errors = nb.errors()
+        assert not errors, f"{where}: error output after Run All Cells:\n" + "\n---\n".join(errors)
+
+        text = nb.output_text()
+        for pattern in TEXT_REPR_PATTERNS:
+            m = re.search(pattern, text)
+            if m:
+                problems.append(f"a widget is shown as text ({pattern!r} matched: "
+                                f"{text[max(0, m.start() - 60):m.end() + 60]!r}); is the widget "
+                                f"manager (jupyterlab_widgets) installed where JupyterLab runs?")
+        roots = nb.widget_roots()
+        if roots != expected["widgets"]:
+            problems.append(f"{roots} widgets rendered, but the committed outputs display {expected['widgets']}")
+        lessons = nb.lessons()
+        if len(lessons) != expected["lessons"]:
+            problems.append(f"{len(lessons)} .course-lesson widgets rendered, "
+                            f"but the committed outputs display {expected['lessons']}")
+
+        for lesson in lessons:
+            name = f"lesson {lesson.index + 1} ({lesson.title()})"
+            lesson_problems = _check_sliders(nb, lesson, name) + _check_buttons(nb, lesson, name)
+            if lesson_problems:
+                lesson.locator.screenshot(path=str(artifacts_dir / f"{notebook.stem}-lesson{lesson.index + 1}.png"))
+            problems += lesson_problems
+        clock["moved"] = time.monotonic()
+        errors = nb.errors()  # a callback that raised shows up as an error output too
+        if errors:
+            problems.append("error output after moving the widgets:\n" + "\n---\n".join(errors))
+    finally:
+        try:
+            page.screenshot(path=str(artifacts_dir / f"{notebook.stem}.png"))
+        except Exception:  # noqa: BLE001 - a screenshot must not hide the real failure
+            pass
+        lab_server.shutdown_kernels()  # free the CPU and memory for the next notebook
+        steps = list(clock.items())
+        timing = ", ".join(f"{b[0]} +{b[1] - a[1]:.1f} s" for a, b in zip(steps, steps[1:]))
+        record_property("timing", timing)
+    assert not problems, (f"{where} in JupyterLab (screenshot in artifacts/browser/; {timing}):\n- "
+                          + "\n- ".join(problems))
