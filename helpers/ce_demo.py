@@ -192,14 +192,19 @@ def steps_to_accuracy(history: dict, level: float = 0.9) -> int | None:
 
 
 def plot_training(histories: dict, axes) -> None:
-    """Draw the NLL and the accuracy of each run on two axes (from plt.subplots(1, 2))."""
+    """Draw each run on three axes (from plt.subplots(1, 3)): its own loss, the NLL, the accuracy."""
+    if len(axes) != 3:
+        raise ValueError(f"plot_training draws on 3 axes; got {len(axes)}")
     for name, h in histories.items():
         steps = np.arange(1, len(h["nll"]) + 1)
-        axes[0].plot(steps, h["nll"], color=COLORS[name], lw=2, label=f"trained on {NAMES[name]}")
-        axes[1].plot(steps, h["accuracy"], color=COLORS[name], lw=2)
-    axes[0].set(xlabel="step", ylabel="NLL (nats)", title="cross-entropy on the training set")
-    axes[1].set(xlabel="step", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
-    axes[0].legend(frameon=False)
+        axes[0].plot(steps, h["loss"] / h["loss"][0], color=COLORS[name], lw=2, label=f"trained on {NAMES[name]}")
+        axes[1].plot(steps, h["nll"], color=COLORS[name], lw=2)
+        axes[2].plot(steps, h["accuracy"], color=COLORS[name], lw=2)
+    axes[0].set(xlabel="step", ylabel="loss / its value at step 1", title="each run's own training loss",
+                ylim=(0, 1.05))
+    axes[1].set(xlabel="step", ylabel="NLL (nats)", title="NLL on the training set")
+    axes[2].set(xlabel="step", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
+    axes[1].legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=8, loc="upper right")
 
 
 # --- proper scoring: which prediction does each loss reward? ------------------------------------

@@ -130,6 +130,17 @@ def test_cross_entropy_escapes_a_confident_mistake_first():
     assert cd.steps_to_accuracy({"accuracy": np.array([0.1, 0.2])}) is None
 
 
+def test_plot_training_draws_every_run_on_three_axes():
+    from matplotlib.figure import Figure
+    h = {name: cd.train_toy(name, steps=5) for name in cd.LOSSES}
+    axes = Figure().subplots(1, 3)
+    cd.plot_training(h, axes)
+    assert [len(ax.lines) for ax in axes] == [3, 3, 3]
+    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), h["mse"]["loss"] / h["mse"]["loss"][0])
+    with pytest.raises(ValueError, match="draws on 3 axes; got 2"):
+        cd.plot_training(h, axes[:2])
+
+
 @pytest.mark.parametrize("p", [0.2, 0.7, 0.95])
 def test_ce_and_squared_are_proper_absolute_is_not(p):
     ex = cd.expected_scores(p)
