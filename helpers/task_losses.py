@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from . import checks, losses, plots
 from .checks import Verdict
 
+
 @contextmanager
 def _one_thread():
-    """Run tiny training loops on one thread: on a busy 2-core machine, torch's thread pool
-    makes a step of a 600 x 2 problem about 20 times slower, not faster."""
+    """Run tiny training loops on one thread. On the course's busy 2-core machine, torch's
+    thread pool made the 630-point training run below about 20 times slower, not faster."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -402,7 +403,8 @@ def fit_free_logits(target, loss: str, steps: int = 300, lr: float = 1.0) -> np.
 # --- temperature at inference: the widget -----------------------------------------------------
 
 NEXT_CHAR_LABELS = ["a", "e", "i", "n", "o", "r", "s", "."]
-NEXT_CHAR_LOGITS = np.array([2.0, 1.5, 0.3, 1.0, -0.5, 0.0, 0.6, -1.0])  # a model's scores for the next character
+# a model's scores for the next character after some prefix
+NEXT_CHAR_LOGITS = np.array([2.0, 1.5, 0.3, 1.0, -0.5, 0.0, 0.6, -1.0])
 T_GRID = np.linspace(0.1, 5.0, 99)
 
 
@@ -563,7 +565,8 @@ MULTILABEL_OPTIONS = {
 def check_multilabel(answer) -> Verdict:
     """Which output and loss for an image that can carry several tags at once?"""
     return checks.check_choice(answer, "b", options=MULTILABEL_OPTIONS, why_not={
-        "a": "softmax makes the tags compete for one unit of probability: two true tags can get 0.5 each at best",
+        "a": ("softmax makes the tags compete for one unit of probability: two true tags can get "
+              "0.5 each at best"),
         "c": "BCE on softmax outputs still forces the tags to sum to 1",
         "d": "the batch dimension holds different examples, not classes",
     })
