@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
@@ -438,3 +440,20 @@ def test_glossary_keeps_the_course_notation():
     assert "H(p, q) = −Σ p log q" in text
     assert "H_p(q)" in text and "reverse" in text  # Olah's order is called out
     assert "D_KL(P‖Q)" in text and "self-information" in text and "ℓ(θ)" in text
+
+
+@settings(max_examples=40, deadline=None)
+@given(b=st.integers(1, 4), t=st.integers(1, 6), v=st.integers(2, 7), seed=st.integers(0, 10_000),
+       eps=st.floats(0.0, 1.0), pad_in_range=st.booleans(), weighted=st.booleans())
+def test_sequence_loss_matches_torch_property(b, t, v, seed, eps, pad_in_range, weighted):
+    pad = 0 if pad_in_range else -100
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(b, t, v, generator=gen, dtype=torch.float64) * 4
+    target = torch.randint(1 if pad_in_range else 0, v, (b, t), generator=gen)
+    drop = torch.rand(b, t, generator=gen) < 0.4
+    drop[0, 0] = False  # keep at least one real token
+    target[drop] = pad
+    weight = torch.rand(v, generator=gen, dtype=torch.float64) + 0.1 if weighted else None
+    want = F.cross_entropy(logits.transpose(1, 2), target, weight=weight, ignore_index=pad,
+                           label_smoothing=eps).item()
+    assert tl.sequence_loss(logits, target, weight, pad, eps) == pytest.approx(want, rel=1e-9, abs=1e-9)
