@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
@@ -45,11 +47,16 @@ def lesson_paths() -> list[Path]:
 
 
 def read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The notebook as plain data, every cell source joined into one string."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        cell["source"] = source(cell)
+    return nb
 
 
 def write(path: Path, nb: dict) -> None:
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write as nbformat does (sources split into lines), so `make outputs` and nav agree."""
+    nbformat.write(nbformat.from_dict(nb), str(path))
 
 
 def source(cell: dict) -> str:
@@ -106,8 +113,6 @@ def updated_notebook(lessons: list[Lesson], i: int) -> dict:
     if i == 0:
         text = "## Course map\n\n" + course_map(lessons, "")
         set_tagged(cells, "course-map", text, 2)
-    for cell in cells:  # normalise sources to single strings so diffs stay stable
-        cell["source"] = source(cell)
     return nb
 
 
