@@ -203,3 +203,15 @@ def test_cross_entropy_of_two_classes_is_bce():
     x = np.array([-2.0, 0.5, 3.0])
     y = np.array([0, 1, 1])
     assert losses.cross_entropy(np.c_[np.zeros(3), x], y) == pytest.approx(B.bce_with_logits(x, y.astype(float)))
+
+
+def test_bernoulli_likelihood_rejects_logits():
+    with pytest.raises(ValueError, match="apply sigmoid to logits first"):
+        B.bernoulli_likelihood([1.5], [1.0])
+
+
+def test_check_multi_margin_counts_the_true_class_slip():
+    c = len(SCORES)
+    assert "not divided by C" in B.check_multi_margin(2.9 + 1.0, SCORES, TRUE_CLASS).detail
+    assert B.check_multi_margin(..., SCORES, TRUE_CLASS).status == "unanswered"
+    assert B.check_multi_margin(2.9 / c, SCORES, TRUE_CLASS, margin=1.0).status == "correct"

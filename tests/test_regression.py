@@ -186,3 +186,20 @@ def test_check_gaussian_nll():
     assert R.check_gaussian_nll(want, p, t, 2.0).status == "correct"
     assert "constant" in R.check_gaussian_nll(R.mse(p, t) / 8, p, t, 2.0).detail
     assert "sum" in R.check_gaussian_nll(R.gaussian_nll(p, t, 2.0, "sum"), p, t, 2.0).detail
+
+
+def test_delta_slider_moves_only_the_huber_line():
+    lesson = R.outlier_lesson()
+    before = {k: line.get_ydata().copy() for k, line in lesson.view.lines.items()}
+    lesson.controls["delta"].value = 2.5
+    assert lesson.result["delta"] == 2.5
+    assert not np.allclose(lesson.view.lines["Huber"].get_ydata(), before["Huber"])
+    np.testing.assert_allclose(lesson.view.lines["MSE"].get_ydata(), before["MSE"])
+    np.testing.assert_allclose(lesson.view.lines["MAE"].get_ydata(), before["MAE"])
+
+
+def test_huber_line_has_zero_gradient_under_torch():
+    r = R.outlier_fits(20.0, delta=1.0)
+    w = torch.tensor(r["fits"]["Huber"], dtype=torch.float64, requires_grad=True)
+    F.huber_loss(w[0] * _t(r["x"]) + w[1], _t(r["y"]), delta=1.0).backward()
+    assert w.grad.abs().max() < 1e-6
