@@ -127,7 +127,7 @@ class GradientView:
 def describe(r: dict) -> str:
     """The readout under the gradient figure."""
     parts = [f"{NAMES[n]} {r[n]['value']:.4f} (gradient {r[n]['grad_norm']:.4f})" for n in LOSSES]
-    return f"q[true] = {r['true_prob']:.4f}, C = {r['n_classes']} · " + " · ".join(parts)
+    return f"q[true] = {r['true_prob']:.4f}, C = {r['n_classes']}<br>" + " · ".join(parts)
 
 
 def gradient_lesson():

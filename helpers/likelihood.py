@@ -269,7 +269,7 @@ class TwoViewsView:
 def describe(r: dict) -> str:
     """The readout under the two panels."""
     return (f"θ = {r['theta']:.2f}, n = {r['n']}, k = {r['k']} · the bars sum to {r['sum']:.4f} · "
-            f"p(k={r['k']} | θ) = {r['at_theta']:.4f} (red bar = red dot) · "
+            f"p(k={r['k']} | θ) = {r['at_theta']:.4f} (red bar = red dot)<br>"
             f"area under the likelihood = {r['area']:.4f} · maximum at θ = k/n = {r['mle']:.4f}")
 
 
