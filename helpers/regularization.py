@@ -389,6 +389,88 @@ def smoothing_sweep(train_counts, val_counts, alphas) -> dict:
     return {"alphas": alphas, "train": train, "val": val, "best_alpha": float(alphas[best])}
 
 
+# --- the α slider: add-α smoothing of one row, compute + view ---------------------------------
+
+LOG10_ALPHAS = np.round(np.arange(-3.0, 3.0 + 1e-9, 0.25), 2)  # the α grid of the curves
+
+
+def smoothing_at(log10_alpha: float = 0.0, prev: str = "q", *, train_counts, val_counts, itos) -> dict:
+    """Add-α estimate at α = 10**log10_alpha: the row q(· | prev) against its MLE, and both NLLs."""
+    if not math.isfinite(float(log10_alpha)):
+        raise ValueError(f"log10_alpha must be a finite number; got {log10_alpha}")
+    if prev not in itos:
+        raise ValueError(f"prev must be one of the symbols {''.join(itos)!r}; got {prev!r}")
+    train_counts, val_counts = _check_counts(train_counts), _check_counts(val_counts)
+    if train_counts.shape != (len(itos), len(itos)) or val_counts.shape != train_counts.shape:
+        raise ValueError(f"counts must both be [{len(itos)}, {len(itos)}]; got {list(train_counts.shape)} "
+                         f"and {list(val_counts.shape)}")
+    alpha = 10.0 ** float(log10_alpha)
+    i = list(itos).index(prev)
+    q = smoothed_bigram_probs(train_counts, alpha)
+    row_total = float(train_counts[i].sum())
+    mle_row = train_counts[i] / row_total if row_total > 0 else np.full(len(itos), np.nan)
+    return {"alpha": alpha, "prev": prev, "row": q[i], "mle_row": mle_row, "row_total": row_total,
+            "shrinkage": shrinkage_weight(row_total, alpha, len(itos)),
+            "train_nll": bigram_nll(q, train_counts), "val_nll": bigram_nll(q, val_counts)}
+
+
+class SmoothingView:
+    """Left: q(next | prev), MLE against add-α. Right: train / validation NLL against α, with markers."""
+
+    def __init__(self, train_counts, val_counts, itos):
+        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
+        x = np.arange(len(itos))
+        self.mle_bars = left.bar(x - 0.2, np.zeros(len(itos)), width=0.4, color=plots.GREY, label="MLE (α = 0)")
+        self.bars = left.bar(x + 0.2, np.zeros(len(itos)), width=0.4, color=plots.ORANGE, label="add-α")
+        left.axhline(1 / len(itos), color=plots.GREY, ls=":", lw=0.8, label=f"uniform 1/{len(itos)}")
+        left.set_xticks(x, itos)
+        left.set(ylim=(0, 1), xlabel="next character", ylabel="probability", title="q(next | previous)")
+        left.legend(fontsize=8, loc="upper left")
+        sweep = smoothing_sweep(train_counts, val_counts, 10.0 ** LOG10_ALPHAS)
+        right.plot(sweep["alphas"], sweep["train"], color=plots.BLUE, label="train")
+        right.plot(sweep["alphas"], sweep["val"], color=plots.RED, label="validation")
+        right.axhline(math.log(len(itos)), color=plots.GREY, ls=":", lw=0.8, label=f"uniform: ln {len(itos)}")
+        right.set(xscale="log", xlim=(sweep["alphas"][0], sweep["alphas"][-1]),
+                  ylim=(min(sweep["train"].min(), sweep["val"].min()) - 0.05, math.log(len(itos)) + 0.1),
+                  xlabel="α (log scale)", ylabel="mean NLL (nats)", title="loss against pseudo-count α")
+        right.legend(fontsize=8, loc="upper left")
+        (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
+        (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
+        self.artists = [*self.mle_bars, *self.bars, self.train_dot, self.val_dot]
+
+    def update(self, result: dict) -> None:
+        for bar, h in zip(self.mle_bars, np.nan_to_num(result["mle_row"])):
+            bar.set_height(h)
+        for bar, h in zip(self.bars, result["row"]):
+            bar.set_height(h)
+        self.train_dot.set_data([result["alpha"]], [result["train_nll"]])
+        self.val_dot.set_data([result["alpha"]], [result["val_nll"]])
+
+
+def describe_smoothing(result: dict) -> str:
+    """One line under the figure."""
+    return (f"α = {result['alpha']:.3g} · row '{result['prev']}' has {result['row_total']:.0f} counts, "
+            f"pulled {100 * result['shrinkage']:.1f}% of the way to uniform · train NLL {result['train_nll']:.4f} · "
+            f"validation NLL {result['val_nll']:.4f}")
+
+
+def smoothing_lesson(train_counts, val_counts, itos, prev: str = "q", log10_alpha: float = 0.0):
+    """The notebook 08 α widget: a slider over log10 α and a choice of the previous character."""
+    from functools import partial
+
+    import ipywidgets as widgets
+
+    from .widgets import Lesson, slider
+    controls = {"log10_alpha": slider(log10_alpha, float(LOG10_ALPHAS[0]), float(LOG10_ALPHAS[-1]), 0.25,
+                                      "log10 α"),
+                "prev": widgets.Dropdown(options=list(itos), value=prev, description="previous character",
+                                         style={"description_width": "initial"},
+                                         layout=widgets.Layout(width="200px"))}
+    compute = partial(smoothing_at, train_counts=train_counts, val_counts=val_counts, itos=list(itos))
+    return Lesson(controls, compute, SmoothingView(train_counts, val_counts, itos), describe_smoothing,
+                  title="add-α smoothing: a slider over α")
+
+
 # --- checkers for the "Check yourself" exercises -----------------------------------------------
 
 def _check_relative(answer, expected: float, **kwargs) -> checks.Verdict:

@@ -381,3 +381,57 @@ def test_bad_nll_inputs():
         reg.bigram_nll([[0.5, 0.6], [0.5, 0.5]], np.ones((2, 2)))
     with pytest.raises(ValueError, match="counts must be >= 0"):
         reg.bigram_nll(q, [[1, -2], [1, 1]])
+
+
+# --- the α widget --------------------------------------------------------------------------------
+
+def names_counts():
+    from helpers import names
+    words = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "zoe"]
+    stoi, itos = names.build_vocab(words)
+    return names.bigram_counts(words[:5], stoi), names.bigram_counts(words[5:], stoi), itos
+
+
+def test_smoothing_at_is_consistent():
+    train, val, itos = names_counts()
+    r = reg.smoothing_at(log10_alpha=-1.0, prev="a", train_counts=train, val_counts=val, itos=itos)
+    i = itos.index("a")
+    assert r["alpha"] == pytest.approx(0.1)
+    np.testing.assert_allclose(r["row"], (train[i] + 0.1) / (train[i].sum() + 27 * 0.1))
+    np.testing.assert_allclose(r["mle_row"], train[i] / train[i].sum())
+    assert r["row_total"] == train[i].sum()
+    assert r["val_nll"] == pytest.approx(reg.bigram_nll(reg.smoothed_bigram_probs(train, 0.1), val))
+    assert r["shrinkage"] == pytest.approx(27 * 0.1 / (train[i].sum() + 2.7))
+    empty = reg.smoothing_at(0.0, prev="q", train_counts=train, val_counts=val, itos=itos)  # 'q' never occurs
+    assert np.all(np.isnan(empty["mle_row"])) and empty["row"] == pytest.approx(np.full(27, 1 / 27))
+
+
+def test_smoothing_lesson_updates_when_controls_move():
+    train, val, itos = names_counts()
+    lesson = reg.smoothing_lesson(train, val, itos, prev="a", log10_alpha=0.0)
+    view = lesson.view
+    heights = [b.get_height() for b in view.bars]
+    dot = np.array(view.val_dot.get_xdata()).copy()
+    png = lesson.live.render()
+    lesson.controls["log10_alpha"].value = 2.0
+    assert lesson.result["alpha"] == pytest.approx(100.0)
+    assert [b.get_height() for b in view.bars] != heights
+    assert not np.allclose(view.val_dot.get_xdata(), dot)
+    assert lesson.live.render() != png
+    mle = [b.get_height() for b in view.mle_bars]
+    lesson.controls["prev"].value = "o"
+    assert [b.get_height() for b in view.mle_bars] != mle
+    assert "row 'o'" in lesson.readout.value
+
+
+def test_smoothing_at_bad_input():
+    train, val, itos = names_counts()
+    kw = dict(train_counts=train, val_counts=val, itos=itos)
+    with pytest.raises(ValueError, match="prev must be one of"):
+        reg.smoothing_at(0.0, prev="A", **kw)
+    with pytest.raises(ValueError, match="log10_alpha"):
+        reg.smoothing_at(float("nan"), prev="a", **kw)
+    with pytest.raises(ValueError, match=r"counts must both be \[27, 27\]"):
+        reg.smoothing_at(0.0, prev="a", train_counts=train[:5], val_counts=val, itos=itos)
+    with pytest.raises(ValueError, match="counts must be >= 0"):
+        reg.smoothing_at(0.0, prev="a", train_counts=-train, val_counts=val, itos=itos)
