@@ -7,6 +7,8 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.course-installed
 JOBS    ?= 2
+# Progress bars are for learners in JupyterLab; never in committed or tested outputs.
+export COURSE_PROGRESS := 0
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: help setup lab test unit notebooks outputs nav bench constraints clean
