@@ -7,8 +7,6 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.course-installed
 JOBS    ?= 2
-# Progress bars are for learners in JupyterLab; never in committed or tested outputs.
-export COURSE_PROGRESS := 0
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: help setup lab test unit notebooks outputs nav bench constraints clean
@@ -33,6 +31,9 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml | $(PY)
 	@touch $@
 
 setup: $(STAMP)
+
+# Progress bars are for learners in JupyterLab (make lab); never in committed or tested outputs.
+test unit notebooks outputs bench: export COURSE_PROGRESS = 0
 
 # --- the two commands -----------------------------------------------------------------
 lab: setup
