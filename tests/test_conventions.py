@@ -63,7 +63,7 @@ def test_lessons_follow_the_skeleton(path):
     info = nav.lesson_info(path)
     assert info.summary
     assert "What you will learn" in text[0][0] or path.name.startswith("00_")
-    assert any(src.lstrip().startswith("## Summary") for src, kind in text if kind == "markdown"), "a ## Summary section"
+    assert any(re.search(r"^## Summary", src, re.M) for src, kind in text if kind == "markdown"), "a ## Summary section"
     if any("Check yourself" in src for src, _ in text):
         solutions = f"solutions/{path.stem}_solutions.ipynb"
         assert any(solutions in src for src, kind in text if kind == "markdown"), f"link the worked solutions {solutions}"
