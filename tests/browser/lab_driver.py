@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,8 +33,11 @@ CHROMIUM_FLAGS = [
 ]
 # Text that means a widget was shown as its Python repr instead of as a widget
 # (jupyter-widgets/ipywidgets#3965: the widget manager is missing in the browser).
-TEXT_REPR_PATTERNS = [r"(Int|Float)Slider\(", r"VBox\(children", r"interactive\(children",
+TEXT_REPR_PATTERNS = [r"(Int|Float)Slider\(", r"[HV]Box\(children", r"interactive\(children",
                       r"\[interactive widget:"]
+# tqdm's notebook bar (text/plain like " 40%|####      | 120/300 [...]"): a widget that a
+# live JupyterLab shows and committed outputs may leave out (helpers.init_demo.show_progress)
+TQDM_REPR = r"\d+%\|"
 
 
 def notebooks_dir() -> Path:
@@ -86,9 +90,10 @@ def committed_counts(path: Path) -> dict:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if WIDGET_MIME in data:
-                widgets += 1
                 text = data.get("text/plain", "")
                 text = "".join(text) if isinstance(text, list) else text
+                if not re.search(TQDM_REPR, text):  # progress bars are counted apart (see below)
+                    widgets += 1
                 if text.startswith(LESSON_REPR):
                     lessons += 1
     return {"widgets": widgets, "lessons": lessons, "code_cells": code, "all_code_cells": total}
@@ -380,8 +385,16 @@ class NotebookPage:
     def output_text(self) -> str:
         return self.page.evaluate(JS_OUTPUT_TEXT)
 
-    def widget_roots(self) -> int:
-        return self.page.locator(".jp-OutputArea-output > .jupyter-widgets").count()
+    def widget_roots(self) -> dict:
+        """Rendered widget roots: {"widgets": n, "progress_bars": m} (tqdm bars counted apart)."""
+        return self.page.evaluate("""() => {
+          let widgets = 0, bars = 0;
+          for (const w of document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets')) {
+            const bar = w.querySelector('.widget-hprogress, .widget-vprogress, .progress-bar') && !w.querySelector('.course-lesson, img, .noUi-handle');
+            if (bar) bars++; else widgets++;
+          }
+          return {widgets, progress_bars: bars};
+        }""")
 
     def lessons(self) -> list[Lesson]:
         loc = self.page.locator(".jp-OutputArea-output .course-lesson")
