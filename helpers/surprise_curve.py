@@ -30,13 +30,13 @@ class SurpriseView:
         ax.set_xlabel("q: the probability you gave the outcome")
         ax.set_ylabel("surprise  -ln q  (nats)")
         (self.marker,) = ax.plot([], [], "o", color=plots.RED, ms=9)
-        self.label = ax.text(0, 0, "", fontsize=10, ha="left", va="bottom")
+        # the label sits in the empty top-right corner, so it never runs off the figure or over the curve
+        self.label = ax.text(0.98, 4.6, "", fontsize=10, ha="right", va="top")
         self.artists = [self.marker, self.label]
 
     def update(self, result: dict) -> None:
         q, nats = result["q"], result["nats"]
         self.marker.set_data([q], [nats])
-        self.label.set_position((min(q + 0.02, 0.7), nats + 0.15))
         self.label.set_text(f"q = {q:.2f}: {nats:.3f} nats = {result['bits']:.3f} bits")
 
 
