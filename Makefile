@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.course-installed
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup lab test unit notebooks outputs nav bench constraints clean
+.PHONY: help setup lab test unit notebooks outputs nav bench book constraints clean
 
 help:
 	@echo "make lab      set up (first time only) and open JupyterLab at the first notebook"
@@ -18,6 +18,7 @@ help:
 	@echo "             NB=notebooks/01_....ipynb for just one"
 	@echo "make nav      rewrite the notebooks' previous/contents/next links and the README course map"
 	@echo "make bench    run the performance benchmarks and print a markdown table"
+	@echo "make book     build the static HTML edition into site/ (needs npm once, for three scripts)"
 
 # --- setup: a virtual environment, re-installed only when the pins change ----------
 $(PY):
@@ -59,6 +60,9 @@ nav: setup
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+book: setup
+	$(PY) tools/book.py
+
 constraints: setup
 	( echo "# Every package the course installs, pinned to the versions it was tested with"; \
 	  echo "# (pip freeze of .venv, less torch, which requirements.txt pins). Regenerate with"; \
@@ -66,4 +70,4 @@ constraints: setup
 	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^torch==' ) > constraints.txt
 
 clean:
-	rm -rf $(VENV) artifacts site .pytest_cache
+	rm -rf $(VENV) artifacts site build .pytest_cache

@@ -91,3 +91,33 @@ def test_installed_versions_match_the_pins(name):
     except PackageNotFoundError:
         pytest.fail(f"{name} is pinned but not installed: run make setup")
     assert got.split("+")[0] == REQ[name], f"{name} {got} installed, {REQ[name]} pinned: run make setup"
+
+
+def imported_modules() -> set[str]:
+    """Top-level modules imported by helpers/, tools/ and the notebooks' code cells."""
+    import json
+    found = set()
+    pattern = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+    for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "tools").glob("*.py")]:
+        found |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    for path in (ROOT / "notebooks").rglob("*.ipynb"):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                found |= set(pattern.findall("".join(cell["source"])))
+    return found
+
+
+def test_every_imported_package_is_pinned_and_named_for_conda():
+    """repo2docker / conda get every runtime dependency from environment.yml, by name."""
+    import sys
+    from importlib.metadata import packages_distributions
+    dists = packages_distributions()
+    _, conda, pip = conda_env()
+    named = set(conda) | {norm(m.group(1)) for m in map(PIN.match, pip) if m}
+    missing = []
+    for module in sorted(imported_modules() - set(sys.stdlib_module_names) - {"helpers", "tools", "__future__"}):
+        assert module in dists, f"{module} is imported but no installed package provides it"
+        for dist in dists[module]:
+            if norm(dist) not in REQ or norm(CONDA_NAME.get(norm(dist), dist)) not in named:
+                missing.append(f"{module} (package {dist})")
+    assert not missing, f"imported but not pinned in requirements.txt and environment.yml: {missing}"
