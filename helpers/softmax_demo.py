@@ -8,6 +8,7 @@ from . import losses, plots
 CLASSES = ["a", "b", "c", "d"]
 BASE_LOGITS = np.array([2.0, 1.0, 0.1, -1.0])
 LOG_FLOOR = -12.0  # where the log_softmax axis stops; lower values are drawn at the floor
+PROB_TOP = 1.12  # a little room above probability 1 for the value label (it would hit the title)
 
 
 def softmax_at_temperature(temperature: float = 1.0, first_logit: float = 2.0,
@@ -29,14 +30,23 @@ class SoftmaxView:
 
     def __init__(self, labels=CLASSES):
         self.fig, (left, right) = plots.new_figure(2, width=7.5, height=2.8)
-        self.probs = plots.Bars(left, labels, title="softmax: probabilities", fmt="{:.3f}")
-        self.logs = plots.Bars(right, labels, ylim=(LOG_FLOOR, 0), color=plots.ORANGE,
-                               title="log_softmax: nats (≤ 0)", fmt="{:.2f}")
-        self.artists = self.probs.artists + self.logs.artists
+        self.probs = plots.Bars(left, labels, ylim=(0, PROB_TOP), title="softmax: probabilities", fmt="{:.3f}",
+                                 ylabel="probability")
+        self.logs = plots.Bars(right, labels, ylim=(LOG_FLOOR, 1.0), color=plots.ORANGE,
+                               title="log_softmax (≤ 0)", fmt="{:.2f}",
+                               ylabel="log-probability (nats)")
+        left.set_xlabel("class")
+        right.set_xlabel("class")
+        zero_line = right.lines[-1]  # Bars draws it at 0; redraw it over the bars in blitted frames too
+        self.artists = self.probs.artists + self.logs.artists + [zero_line]
 
     def update(self, result: dict) -> None:
         self.probs.update(result["probs"])
         self.logs.update(result["log_probs"])
+        for text, value in zip(self.logs.texts, result["log_probs"]):
+            if value < LOG_FLOOR + 1:  # off-scale or nearly: label inside the bar, not over the tick labels
+                text.set_y(LOG_FLOOR)
+                text.set_va("bottom")
 
 
 def describe(result: dict) -> str:
