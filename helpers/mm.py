@@ -305,7 +305,7 @@ class BeliefView:
                                color=plots.GREY)
         self.inf_text = right.text(0.02, 0.9, "∞ drawn at the top edge: a colour you gave q = 0 came out",
                                    transform=right.transAxes, fontsize=9, color=PURPLE)
-        right.legend(loc="center right", fontsize=8)
+        right.legend(loc="upper right", fontsize=8)  # clear of the means near 2 nats
         self.units, self.xmax = None, None
         self._set_axes("nats", 10)
         # the values are in the readout under the figure: fewer texts here keep each frame fast
@@ -327,6 +327,8 @@ class BeliefView:
         self._set_axes(r["units"], _x_limit(r["n"]))
         self.q_bars.update(r["q"])
         self.p_ticks.set_ydata(r["p"])
+        for text, q, p in zip(self.q_bars.texts, r["q"], r["p"]):
+            text.set_y(min(max(q, p) + 0.015, 0.92))  # above the bar and the bag's tick; under the title
         n = r["n"]
         x = np.arange(1, n + 1)
         clip = 0.985 * top  # an infinite or off-scale value is drawn at the top edge
