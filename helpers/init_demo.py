@@ -310,7 +310,7 @@ class ScaleView:
         self.loss = plots.Bars(ax_loss, ["first loss"], ylim=(0, LOSS_MAX), color=plots.RED,
                                title="loss (nats)", fmt="{:.2f}")
         ax_loss.axhline(LN_VOCAB, color="black", ls="--", lw=1)
-        ax_loss.text(0.42, LN_VOCAB + 0.6, f"ln 27 = {LN_VOCAB:.4f}", fontsize=8, ha="left")
+        ax_loss.set_yticks([LN_VOCAB, 10, 20, 30, 40], ["ln 27", "10", "20", "30", "40"])  # the label sits on its line
         centers = (LOGIT_BINS[:-1] + LOGIT_BINS[1:]) / 2
         self.hist = ax_hist.bar(centers, np.ones_like(centers), width=np.diff(LOGIT_BINS), color=plots.BLUE, log=True)
         ax_hist.set_xlim(LOGIT_BINS[0], LOGIT_BINS[-1])
@@ -321,6 +321,8 @@ class ScaleView:
         ax_soft.axhline(1 / VOCAB_SIZE, color="black", ls="--", lw=1)
         ax_soft.tick_params(axis="x", labelsize=8)
         ax_soft.set_title("softmax of example 0 (orange: true next)")
+        ax_soft.set_ylabel("probability q")
+        ax_soft.set_xlabel("next symbol")
         self.artists = [*self.loss.artists, *self.hist, *self.soft.artists]
 
     def update(self, result: dict) -> None:
