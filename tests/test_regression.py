@@ -168,6 +168,10 @@ def test_check_sum_lr():
     assert R.check_sum_lr(0.025, 0.1, 4).status == "correct"
     assert "smaller" in R.check_sum_lr(0.4, 0.1, 4).detail
     assert "bigger steps" in R.check_sum_lr(0.1, 0.1, 4).detail
+    # the answer is small: the tolerance must be relative, so a different small number is not "correct"
+    assert R.check_sum_lr(0.0031, 0.1, 32).status == "correct"
+    assert R.check_sum_lr(0.0025, 0.1, 32).status == "wrong"
+    assert R.check_sum_lr(0.004, 0.1, 32).status == "wrong"
 
 
 def test_check_huber_fn():
@@ -178,6 +182,21 @@ def test_check_huber_fn():
     assert "1/2" in R.check_huber_fn(no_half).detail
     smooth = lambda r, d: good(r, d) / d
     assert "smooth_l1" in R.check_huber_fn(smooth).detail
+
+
+def test_check_huber_fn_accepts_torch_code():
+    """The lesson's own huber uses r.abs() and torch.where: a copy of it is a right answer."""
+    def torch_huber(r, delta):
+        a = r.abs()
+        return torch.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta))
+    assert R.check_huber_fn(torch_huber).status == "correct"
+    def torch_no_half(r, delta):
+        a = r.abs()
+        return torch.where(a <= delta, r ** 2, delta * (a - 0.5 * delta))
+    assert "1/2" in R.check_huber_fn(torch_no_half).detail
+    def returns_nothing(r, delta):
+        ...
+    assert R.check_huber_fn(returns_nothing).status == "unanswered"
 
 
 def test_check_gaussian_nll():
