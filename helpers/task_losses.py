@@ -371,7 +371,9 @@ def draw_imbalance(axes, result: dict) -> None:
         ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.15)
         for k, c in enumerate(colors):
             ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, label=f"class {k}")
-        ax.set(title=f"{name}: class 2 recall {r['recall'][2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+        ax.set(title=f"{name}: class 2 recall {r['recall'][2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
+               xlabel="feature x₁")
+    axes[0].set_ylabel("feature x₂")
     axes[0].legend(loc="upper left", fontsize=8)
 
 
@@ -432,7 +434,8 @@ class TemperatureView:
 
     def __init__(self, labels=NEXT_CHAR_LABELS, logits=NEXT_CHAR_LOGITS):
         self.fig, (left, right) = plots.new_figure(2, width=8.0, height=2.8)
-        self.bars = plots.Bars(left, labels, title="softmax(logits / T)", fmt="{:.2f}")
+        self.bars = plots.Bars(left, labels, title="softmax(logits / T)", ylabel="probability q", fmt="{:.2f}")
+        left.set_xlabel("next character")
         right.plot(T_GRID, entropy_curve(T_GRID, logits), color=plots.GREY)
         right.axhline(math.log(len(labels)), color=plots.GREEN, ls="--", lw=1)
         right.text(T_GRID[-1], math.log(len(labels)), "ln C", ha="right", va="bottom", color=plots.GREEN)
@@ -449,7 +452,7 @@ class TemperatureView:
 def describe_temperature(result: dict) -> str:
     """One line for the readout."""
     return (f"T = {result['temperature']:.2f} · top class {NEXT_CHAR_LABELS[result['top']]!r} "
-            f"p = {result['top_prob']:.4f} · entropy {result['entropy']:.4f} nats "
+            f"q = {result['top_prob']:.4f} · entropy {result['entropy']:.4f} nats "
             f"({result['entropy_bits']:.4f} bits) of at most ln C = {result['max_entropy']:.4f}")
 
 
