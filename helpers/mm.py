@@ -244,7 +244,7 @@ def describe_belief(r: dict) -> str:
     """Game 1's readout: your score, the last draw and what your guess did to it."""
     u, k = r["units"], r["scale"]
     q_text = " · ".join(f"{c} {q:.2f}" for c, q in zip(COLOURS, r["q"]))
-    lines = [f"<b>your belief q</b> (normalised): {q_text} · <b>{rating(r['kl'])}</b>"]
+    lines = [f"<b>your belief q</b> (normalised): {q_text} · how close to the bag: <b>{rating(r['kl'])}</b>"]
     if r["n"] == 0:
         lines.append(f"<b>your score</b>: no draws yet. Pick a guess, press a draw button. "
                      f"Your mean surprise will head for H(p, q) = {fmt(r['cross_entropy'] * k)} {u}.")

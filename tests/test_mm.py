@@ -426,3 +426,13 @@ def test_check_mle():
     assert "counts" in mm.check_mle(counts, counts).detail
     assert "smoothing" in mm.check_mle((np.array(counts) + 1) / 16, counts).detail
     assert mm.check_mle(..., counts).status == "unanswered"
+
+
+def test_belief_value_labels_sit_above_bar_and_tick(mixes):
+    """Each bar's value label is above both the belief bar and the bag's tick, so they never overlap."""
+    r = mm.belief_game(1, 1, 1, 1, 20, 1, bag="milk_chocolate_2006", seed=0, n_draws=5, mixes=mixes)
+    view = mm.BeliefView()
+    view.update(r)
+    for text, q, p in zip(view.q_bars.texts, r["q"], r["p"]):
+        assert text.get_position()[1] > max(q, p)
+        assert text.get_position()[1] < 1.0  # and below the title

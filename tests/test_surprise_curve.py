@@ -26,3 +26,14 @@ def test_lesson_moves_the_marker():
     assert x[0] == 0.5 and y[0] == pytest.approx(math.log(2))
     assert lesson.live.image.value != before
     assert "0.6931 nats" in lesson.readout.value
+
+
+def test_label_stays_inside_the_figure_at_both_ends():
+    """The readout label must not run off the right edge (it did at q = 1)."""
+    view = surprise_curve.SurpriseView()
+    fig_box = view.fig.bbox
+    for q in (surprise_curve.Q_MIN, 0.5, 1.0):
+        view.update(surprise_curve.surprise_of(q))
+        view.fig.canvas.draw()
+        box = view.label.get_window_extent()
+        assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and box.y1 <= fig_box.y1, q

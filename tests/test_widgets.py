@@ -90,3 +90,14 @@ def test_slider_factory():
     s = widgets.slider(1.0, 0.0, 2.0, 0.5, "x")
     i = widgets.slider(3, 1, 9, 1, "n", integer=True)
     assert s.value == 1.0 and s.max == 2.0 and type(i).__name__ == "IntSlider"
+
+
+def test_softmax_view_labels_stay_off_the_title_and_tick_labels():
+    """At a low temperature one bar is 1 and the others far below the log floor: labels stay in the axes."""
+    view = softmax_demo.SoftmaxView()
+    view.update(softmax_demo.softmax_at_temperature(0.1, 8.0))
+    assert all(t.get_position()[1] < softmax_demo.PROB_TOP for t in view.probs.texts)
+    lo, hi = view.logs.ax.get_ylim()
+    for text in view.logs.texts:
+        y, va = text.get_position()[1], text.get_va()
+        assert lo <= y < hi and not (y == lo and va == "top")
