@@ -329,3 +329,11 @@ def test_check_excess_nats():
     assert check(11.7).status == "correct"
     assert "ratio" in check(14 / math.log(10)).detail
     assert "bits" in check(14 - math.log2(10)).detail
+
+
+def test_widget_axes_are_labelled_and_ln27_sits_on_its_line():
+    view = init_demo.ScaleView()
+    ax_loss, _, ax_soft = view.fig.axes
+    ticks = dict(zip([t.get_text() for t in ax_loss.get_yticklabels()], ax_loss.get_yticks()))
+    assert ticks["ln 27"] == pytest.approx(math.log(27))
+    assert ax_soft.get_ylabel() and ax_soft.get_xlabel()

@@ -457,3 +457,10 @@ def test_sequence_loss_matches_torch_property(b, t, v, seed, eps, pad_in_range, 
     want = F.cross_entropy(logits.transpose(1, 2), target, weight=weight, ignore_index=pad,
                            label_smoothing=eps).item()
     assert tl.sequence_loss(logits, target, weight, pad, eps) == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def test_temperature_view_labels_and_readout_notation():
+    lesson = tl.temperature_lesson()
+    left = lesson.view.fig.axes[0]
+    assert left.get_ylabel() == "probability q" and left.get_xlabel()
+    assert f"q = {lesson.result['top_prob']:.4f}" in lesson.readout.value  # q is the model's distribution
