@@ -57,15 +57,19 @@ def _as_float(answer) -> float | None:
         return None
 
 
+ROUNDING = 5e-5  # an answer rounded to the 4 decimals the course prints still counts
+
+
 def _near(a: float, b: float, tol: float) -> bool:
+    """Relative tolerance, so small answers (0.003125 vs 0.0025) are not waved through."""
     if math.isinf(a) or math.isinf(b):
         return a == b
-    return abs(a - b) <= tol * max(1.0, abs(b))
+    return abs(a - b) <= max(tol * abs(b), ROUNDING)
 
 
 def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = 0.05,
                  mistakes: Mapping[str, float] | None = None, hint: str = "") -> Verdict:
-    """Compare a number with the expected one (relative tolerance `tol`).
+    """Compare a number with the expected one (relative tolerance `tol`, or 4-decimal rounding).
 
     mistakes maps a hint to the value that mistake produces, e.g.
     {"that is in bits; the course works in nats": 4.7549}.
@@ -80,7 +84,7 @@ def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = 0
     for why, wrong_value in (mistakes or {}).items():
         if _near(value, float(wrong_value), tol):
             return Verdict("wrong", f"{_fmt(value)}. Hint: {why}")
-    if _near(value, expected, close):
+    if not math.isinf(expected) and abs(value - expected) <= close * max(1.0, abs(expected)):
         return Verdict("close", f"{_fmt(value)} is off by {_fmt(abs(value - expected))}; check your rounding or a small step")
     return Verdict("wrong", f"{_fmt(value)}." + (f" Hint: {hint}" if hint else " Look at the section above again."))
 

@@ -109,3 +109,12 @@ def test_check_shape():
     assert v.status == "wrong" and "wrong dim" in v.message
     assert checks.check_shape("2x3", (2, 3)).status == "wrong"
     assert checks.check_shape(..., (2, 3)).status == "unanswered"
+
+
+def test_small_answers_use_a_relative_tolerance_but_allow_rounding_to_four_decimals():
+    assert checks.check_number(0.0025, 0.003125).status != "correct"
+    assert checks.check_number(0.0031, 0.003125).status == "correct"   # rounded to 4 decimals
+    assert checks.check_number(0.0284, 0.02843).status == "correct"
+    assert checks.check_number(0.0, 0.002).status != "correct"
+    assert checks.check_number(0.0, 0.0).status == "correct"
+    assert checks.check_number(24.62, 24.6169).status == "correct"
