@@ -203,18 +203,23 @@ def measure(notebooks: list[Path] | None = None, moves: int = 30, log=print) -> 
         with sync_playwright() as pw:
             browser = launch_chromium(pw)
 
-            def open_and_run(name: str, n_code: int):
+            def open_and_run(name: str, counts: dict):
                 context = browser.new_context(viewport={"width": 1280, "height": 1000})
                 page = context.new_page()
                 page.set_default_timeout(30_000)
                 nbp = NotebookPage(page, server)
-                nbp.open(f"notebooks/{name}", n_code)
-                nbp.run_all(n_code, timeout=300)
+                try:
+                    nbp.open(f"notebooks/{name}", counts["all_code_cells"])
+                    nbp.run_all(counts["code_cells"], timeout=300)
+                except Exception:
+                    context.close()
+                    raise
                 page.evaluate(JS_INSTALL)
                 return context, page, nbp
 
             def run_baseline():
-                context, page, nbp = open_and_run(BASELINE_NAME, len(BASELINE_CELLS))
+                n = len(BASELINE_CELLS)
+                context, page, nbp = open_and_run(BASELINE_NAME, {"all_code_cells": n, "code_cells": n})
                 try:
                     box = page.locator(".jp-OutputArea-output .widget-interact").first
                     baseline.extend(measure_container(page, nbp, box, moves))
@@ -225,10 +230,18 @@ def measure(notebooks: list[Path] | None = None, moves: int = 30, log=print) -> 
             log("  baseline (interact, inline matplotlib) ...")
             run_baseline()
             for path in notebooks:
-                counts = committed_counts(path)
+                served = root / "notebooks" / path.name  # the copy being served, not the work tree's
+                counts = committed_counts(served)
                 if not counts["lessons"]:
                     continue
-                context, page, nbp = open_and_run(path.name, counts["code_cells"])
+                try:
+                    context, page, nbp = open_and_run(path.name, counts)
+                except Exception as exc:  # report it and measure the other notebooks
+                    rows.append({"notebook": path.stem, "lesson": "–", "sliders": [], "n": 0, "misses": 0,
+                                 "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"})
+                    log(f"  {path.stem}: {rows[-1]['error']}")
+                    server.shutdown_kernels()
+                    continue
                 try:
                     lessons = page.locator(".jp-OutputArea-output .course-lesson")
                     for i in range(lessons.count()):
@@ -281,6 +294,9 @@ def table(result: dict, probes: dict | None = None) -> str:
         k = next((p for p in probes.get(r["notebook"], []) if p["sliders"] == r["sliders"]), None)
         kern = f"{k['update_ms']:.0f}" if k else "–"
         png = f"{k['png_kb']:.0f}" if k else "–"
+        if r.get("error"):
+            rows.append(f"| {r['notebook']} | not measured: {r['error']} | | | | | | | | |")
+            continue
         if not r.get("n"):
             rows.append(f"| {r['notebook']} | {r['lesson']} ({', '.join(r['sliders'])}) | 0 of {r['misses']} "
                         f"| – | – | – | – | {kern} | {png} | – |")

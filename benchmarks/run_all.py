@@ -55,34 +55,51 @@ def main(argv=None) -> int:
     out = [f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.", ""]
 
     probes = {}
-    if "execution" in args.only:
+
+    def attempt(title, fn):
+        try:
+            fn()
+        except Exception as exc:  # report the failure and run the other benchmarks
+            out.extend([f"### {title}", "", f"failed: {type(exc).__name__}: {str(exc)[:500]}", ""])
+            log(f"{title} failed: {exc!r}")
+
+    def run_execution():
+        nonlocal probes
         log("course execution: every notebook in a fresh kernel, then the import-only floor ...")
         probe = latency.PROBE if "latency" in args.only else None
         res = execution.measure(probe=probe, log=log)
         probes = {Path(name).stem: latency.parse_probe(text) for name, text in res["probes"].items()}
-        out += ["### Course execution", "", execution.table(res), ""]
+        out.extend(["### Course execution", "", execution.table(res), ""])
 
-    if "latency" in args.only:
+    def run_latency():
+        nonlocal probes
         problem = chromium_problem()
         if problem:
-            out += ["### Slider latency", "", f"not measured: {problem}", ""]
-        else:
-            log(f"slider latency in Chromium, {args.moves} moves per lesson ...")
-            res = latency.measure(moves=args.moves, log=log)
-            if "execution" not in args.only:
-                log("kernel-side update times ...")
-                probes = latency.kernel_side()
-            out += ["### Slider latency (key press → new figure on screen)", "",
+            out.extend(["### Slider latency", "", f"not measured: {problem}", ""])
+            return
+        log(f"slider latency in Chromium, {args.moves} moves per lesson ...")
+        res = latency.measure(moves=args.moves, log=log)
+        if not probes:
+            log("kernel-side update times ...")
+            probes = latency.kernel_side()
+        out.extend(["### Slider latency (key press → new figure on screen)", "",
                     latency.table(res, probes), "",
                     "Targets: median ≤ 100 ms and ≤ 0.5 × the baseline's median (✗ marks a miss). "
                     "key→src: kernel round trip (comm, compute, draw, PNG); src→paint: decode and "
                     "two animation frames in the browser; kernel update: Lesson.update alone, in a "
-                    "kernel without a browser.", ""]
+                    "kernel without a browser.", ""])
 
-    if "setup" in args.only:
+    def run_setup():
         log("setup times ...")
         res = setup_time.measure(fresh=args.setup, log=log)
-        out += ["### Setup", "", setup_time.table(res), ""]
+        out.extend(["### Setup", "", setup_time.table(res), ""])
+
+    if "execution" in args.only:
+        attempt("Course execution", run_execution)
+    if "latency" in args.only:
+        attempt("Slider latency", run_latency)
+    if "setup" in args.only:
+        attempt("Setup", run_setup)
 
     load = "%.1f %.1f %.1f" % os.getloadavg()
     out.append(f"Total benchmark time {time.time() - started:.0f} s; load average at the end {load}.")

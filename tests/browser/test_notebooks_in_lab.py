@@ -70,9 +70,11 @@ def test_chromium_starts(page):
     assert "Chrom" in page.context.browser.version or page.context.browser.version[0].isdigit()
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_lab(notebook, chromium_ok, lab_server, page, artifacts_dir, record_property):
-    expected = committed_counts(notebook)
+def check_notebook(notebook, lab_server, page, artifacts_dir, record_property):
+    served = lab_server.root / "notebooks" / notebook.name  # the copy JupyterLab serves
+    if not served.exists():
+        pytest.skip(f"{notebook.name} appeared after the server's copy of notebooks/ was made")
+    expected = committed_counts(served)
     clock = {"start": time.monotonic()}
     nb = NotebookPage(page, lab_server)
     where = f"notebooks/{notebook.name}"
@@ -124,3 +126,17 @@ def test_notebook_in_lab(notebook, chromium_ok, lab_server, page, artifacts_dir,
         record_property("timing", timing)
     assert not problems, (f"{where} in JupyterLab (screenshot in artifacts/browser/; {timing}):\n- "
                           + "\n- ".join(problems))
+
+
+# Two classes, so that `pytest -n 2 --dist loadscope` (make test) can give each worker half
+# of the notebooks (a scope is a module or a class); each worker starts its own JupyterLab.
+class TestEvenNotebooks:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[0::2], ids=[p.stem for p in NOTEBOOKS[0::2]])
+    def test_notebook_in_lab(self, notebook, chromium_ok, lab_server, page, artifacts_dir, record_property):
+        check_notebook(notebook, lab_server, page, artifacts_dir, record_property)
+
+
+class TestOddNotebooks:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[1::2], ids=[p.stem for p in NOTEBOOKS[1::2]])
+    def test_notebook_in_lab(self, notebook, chromium_ok, lab_server, page, artifacts_dir, record_property):
+        check_notebook(notebook, lab_server, page, artifacts_dir, record_property)
