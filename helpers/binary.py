@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import checks, plots
-from .losses import as_array, as_class_indices
+from .losses import as_array, as_class_indices, reduce as _reduce
 
 TORCH_LOG_FLOOR = -100.0  # F.binary_cross_entropy clamps each log at -100
 
@@ -34,15 +34,6 @@ def _pair(a, b, a_name: str, b_name: str) -> tuple[np.ndarray, np.ndarray]:
     _finite(y, b_name)
     return x, y
 
-
-def _reduce(values: np.ndarray, reduction: str):
-    if reduction == "mean":
-        return float(values.mean())
-    if reduction == "sum":
-        return float(values.sum())
-    if reduction == "none":
-        return values
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
 
 
 def _check_unit_interval(arr: np.ndarray, name: str, hint: str = "") -> None:

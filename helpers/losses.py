@@ -102,6 +102,20 @@ def softmax(logits, dim: int = -1) -> np.ndarray:
 
 # --- losses -------------------------------------------------------------------------
 
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def reduce(values: np.ndarray, reduction: str = "mean"):
+    """Per-element losses to one number, like torch's `reduction=`: 'mean', 'sum' or 'none'."""
+    if reduction == "mean":
+        return float(values.mean())
+    if reduction == "sum":
+        return float(values.sum())
+    if reduction == "none":
+        return values
+    raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
+
+
 def _check_targets(target: np.ndarray, batch_shape: tuple, n_classes: int,
                    ignore_index: int | None) -> np.ndarray:
     if target.shape != batch_shape:

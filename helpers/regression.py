@@ -11,9 +11,8 @@ import math
 import numpy as np
 
 from . import checks, plots
-from .losses import as_array
+from .losses import as_array, reduce as _reduce
 
-REDUCTIONS = ("mean", "sum", "none")
 
 
 # --- the losses ------------------------------------------------------------------------
@@ -30,15 +29,6 @@ def _pair(pred, target) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{name} contains NaN or inf; expected finite numbers")
     return p, t
 
-
-def _reduce(values: np.ndarray, reduction: str):
-    if reduction == "mean":
-        return float(values.mean())
-    if reduction == "sum":
-        return float(values.sum())
-    if reduction == "none":
-        return values
-    raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
 
 
 def mse(pred, target, reduction: str = "mean"):
