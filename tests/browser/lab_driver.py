@@ -130,6 +130,7 @@ class LabServer:
         self.port = free_port(0)
         self.token = new_token()
         self.command = lab_command(self.port, self.token, root=self.root, open_browser=False)
+        self._own_state_dir = state_dir is None  # made here: removed by stop()
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="lab-state-"))
         self.log_path = Path(log_path or self.state_dir / "jupyterlab.log")
         self.proc: subprocess.Popen | None = None
@@ -210,6 +211,8 @@ class LabServer:
         except (ProcessLookupError, PermissionError):
             pass
         self._log.close()
+        if self._own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def shutdown_kernels(self) -> None:
         """Ask the server to shut down the kernels it started (each runs in its own session)."""
