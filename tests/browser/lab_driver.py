@@ -296,10 +296,26 @@ class NotebookPage:
         self.page = page
         self.server = server
 
-    def open(self, rel_path: str, n_code_cells: int, timeout: float = 120) -> float:
-        """Open a notebook; wait until its cells are on the page and its kernel is connected and idle."""
+    def open(self, rel_path: str, n_code_cells: int, timeout: float = 180) -> float:
+        """Open a notebook; wait until its cells are on the page and its kernel is connected and idle.
+
+        On a loaded machine the kernel's websocket sometimes fails to connect on the first try
+        (jupyter_server answers 500 and the page stays 'disconnected'); a learner would reload
+        the page, and so does this, once, before giving up.
+        """
         start = time.monotonic()
-        self.page.goto(self.server.lab_url(rel_path), timeout=timeout * 1000)
+        try:
+            self._open_once(rel_path, n_code_cells, timeout / 2, reload=False)
+        except TimeoutError:
+            self._open_once(rel_path, n_code_cells, timeout, reload=True)
+        return time.monotonic() - start
+
+    def _open_once(self, rel_path: str, n_code_cells: int, timeout: float, reload: bool) -> None:
+        start = time.monotonic()
+        if reload:
+            self.page.reload(timeout=timeout * 1000)
+        else:
+            self.page.goto(self.server.lab_url(rel_path), timeout=timeout * 1000)
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout * 1000)
         deadline = start + timeout
         ready_since = None
@@ -311,13 +327,14 @@ class NotebookPage:
             if ready:
                 ready_since = ready_since or now
                 if now - ready_since > 0.5:  # idle and staying idle: the kernel is connected
-                    return now - start
+                    return
             else:
                 ready_since = None
             if now > deadline:
-                raise TimeoutError(f"{rel_path}: not ready after {timeout:.0f} s: {len(self.prompts())} of "
-                                   f"{n_code_cells} code cells shown, kernel {self.kernel_state(rel_path)!r}, "
-                                   f"page status {self.status()!r}\n{self.server.log_tail(1500)}")
+                raise TimeoutError(f"{rel_path}: not ready after {timeout:.0f} s{' (after a reload)' if reload else ''}: "
+                                   f"{len(self.prompts())} of {n_code_cells} code cells shown, kernel "
+                                   f"{self.kernel_state(rel_path)!r}, page status {self.status()!r}\n"
+                                   f"{self.server.log_tail(1500)}")
             time.sleep(0.2)
 
     def kernel_state(self, rel_path: str):
