@@ -20,11 +20,11 @@ import sys, nbformat
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
 NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
-texts = []
+cells = []  # a cell's stream output may come in more chunks in one run than the other: join them
 for cell in nb.cells:
-    for out in cell.get("outputs", []):
-        texts.append(out.get("text", "") or out.get("data", {}).get("text/plain", ""))
-print("\\n".join(texts))
+    cells.append("".join(out.get("text", "") or out.get("data", {}).get("text/plain", "")
+                         for out in cell.get("outputs", [])))
+print("\\n".join(cells))
 """
 
 
