@@ -41,7 +41,7 @@ def per_example(logits, target, loss: str = "ce") -> tuple[np.ndarray, np.ndarra
     if z.ndim != 2:
         raise ValueError(f"logits must be [N, C]; got shape {list(z.shape)}")
     t = losses.as_class_indices(target)
-    losses._check_targets(t, z.shape[:1], z.shape[1], None)
+    losses.check_targets(t, z.shape[:1], z.shape[1], None)
     n, c = z.shape
     q = losses.softmax(z)                   # [N, C]
     y = np.eye(c)[t]                        # [N, C] one-hot targets

@@ -116,8 +116,9 @@ def reduce(values: np.ndarray, reduction: str = "mean"):
     raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
 
 
-def _check_targets(target: np.ndarray, batch_shape: tuple, n_classes: int,
-                   ignore_index: int | None) -> np.ndarray:
+def check_targets(target: np.ndarray, batch_shape: tuple, n_classes: int,
+                  ignore_index: int | None) -> np.ndarray:
+    """Raise ValueError unless target holds one valid class index per row; return the kept rows."""
     if target.shape != batch_shape:
         raise ValueError(
             f"target has shape {list(target.shape)} but the logits' batch shape (every "
@@ -132,6 +133,14 @@ def _check_targets(target: np.ndarray, batch_shape: tuple, n_classes: int,
     if not keep.any():
         raise ValueError("every target is ignored (ignore_index); there is nothing to average")
     return keep
+
+
+def _mean_nll(log_probs: np.ndarray, target, ignore_index: int | None) -> float:
+    """-log_probs[target], averaged over the kept rows (classes on the last axis)."""
+    t = as_class_indices(target)
+    keep = check_targets(t, log_probs.shape[:-1], log_probs.shape[-1], ignore_index)
+    picked = np.take_along_axis(log_probs, np.where(keep, t, 0)[..., None], axis=-1)[..., 0]
+    return float(-picked[keep].mean())
 
 
 def nll(log_probs, target, ignore_index: int | None = None) -> float:
@@ -154,10 +163,7 @@ def nll(log_probs, target, ignore_index: int | None = None) -> float:
             f"log_probs rows must be log-probabilities whose exp sums to 1; a row's exp sums "
             f"to {float(np.ravel(sums)[0]):.6g}. Did you pass probabilities? Take log_softmax of the logits."
         )
-    t = as_class_indices(target)
-    keep = _check_targets(t, lp.shape[:-1], lp.shape[-1], ignore_index)
-    picked = np.take_along_axis(lp, np.where(keep, t, 0)[..., None], axis=-1)[..., 0]
-    return float(-picked[keep].mean())
+    return _mean_nll(lp, target, ignore_index)
 
 
 def cross_entropy(logits, target, dim: int = -1, ignore_index: int | None = None) -> float:
@@ -174,10 +180,7 @@ def cross_entropy(logits, target, dim: int = -1, ignore_index: int | None = None
         p = check_probabilities(np.moveaxis(as_array(t_raw), dim, -1), "target")
         per_row = -(np.where(p > 0, p * lp, 0.0)).sum(axis=-1)
         return float(per_row.mean())
-    t = as_class_indices(t_raw)
-    keep = _check_targets(t, lp.shape[:-1], lp.shape[-1], ignore_index)
-    picked = np.take_along_axis(lp, np.where(keep, t, 0)[..., None], axis=-1)[..., 0]
-    return float(-picked[keep].mean())
+    return _mean_nll(lp, t_raw, ignore_index)
 
 
 # --- information theory -----------------------------------------------------------------

@@ -148,7 +148,7 @@ def sequence_loss(logits, target, weight=None, pad_index: int = -100, eps: float
     n_classes = x.shape[-1]
     w = _check_weight(weight, n_classes)
     eps = _check_eps(eps)
-    keep = losses._check_targets(t, x.shape[:-1], n_classes, pad_index)
+    keep = losses.check_targets(t, x.shape[:-1], n_classes, pad_index)
     safe = np.where(keep, t, 0)  # any valid index; padded positions are masked out below
     lp = losses.log_softmax(x, dim=-1)  # [B, T, V]: the part that never changes
     per_token = -(w * smooth_targets(safe, n_classes, eps) * lp).sum(axis=-1)  # [B, T]
