@@ -52,7 +52,7 @@ notebooks: setup
 
 outputs: setup
 	$(PY) tools/nav.py $(NB)
-	$(PY) tools/run_notebooks.py $(NB)
+	$(PY) -m tools.run_notebooks $(NB)
 
 nav: setup
 	$(PY) tools/nav.py
@@ -61,7 +61,7 @@ bench: setup
 	$(PY) benchmarks/run_all.py
 
 book: setup
-	$(PY) tools/book.py
+	$(PY) -m tools.book
 
 constraints: setup
 	( echo "# Every package the course installs, pinned to the versions it was tested with"; \

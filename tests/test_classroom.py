@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tools import nav
+
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "network_guard"
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = nav.lesson_paths()
 NETWORK = re.compile(r"^\s*(?:import|from)\s+(urllib|requests|http|httpx|socket|ftplib|aiohttp)\b|pip install|urlopen", re.M)
 WRITES = re.compile(r"open\([^)]*['\"][wa]b?['\"]|\.savefig\(|torch\.save\(|np\.save|\.to_csv\(|write_text\(|write_bytes\(")
 
@@ -35,7 +37,7 @@ def code_of(path: Path) -> str:
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 
-COURSE_CODE = [*LESSONS, *sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb")), *sorted((ROOT / "helpers").glob("*.py"))]
+COURSE_CODE = [*LESSONS, *nav.solution_paths(), *sorted((ROOT / "helpers").glob("*.py"))]
 
 
 @pytest.mark.parametrize("path", COURSE_CODE, ids=lambda p: p.name)

@@ -10,7 +10,7 @@ from tools import nav
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = nav.lesson_paths()
-SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+SOLUTIONS = nav.solution_paths()
 ALL = LESSONS + SOLUTIONS
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 

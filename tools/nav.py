@@ -43,7 +43,13 @@ class Lesson:
 
 
 def lesson_paths() -> list[Path]:
+    """The lessons, in order: notebooks/NN_*.ipynb."""
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_paths() -> list[Path]:
+    """The worked-solutions notebooks: notebooks/solutions/*.ipynb."""
+    return sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 
 
 def read(path: Path) -> dict:

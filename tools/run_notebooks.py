@@ -15,12 +15,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tools import nav
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_notebooks() -> list[Path]:
-    nbs = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    return nbs + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+    return nav.lesson_paths() + nav.solution_paths()
 
 
 def execute(path: Path, timeout: int = 600) -> float:
