@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from tools import nav
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 VENDOR_CACHE = ROOT / "build" / "vendor"
@@ -101,6 +103,8 @@ def render(nb, depth: int, title: str) -> str:
     nb.metadata["title"] = title
     body, _ = exporter(depth).from_notebook_node(nb)
     body = relink(body)
+    # an empty icon: otherwise the browser asks every static server for /favicon.ico and logs a 404
+    body = body.replace("</title>", '</title>\n<link rel="icon" href="data:,">', 1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + BANNER.format(root="../" * depth), body, count=1)
 
 
@@ -121,8 +125,7 @@ def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
     for folder in ("requirejs", "html-manager", "mathjax"):
         shutil.copytree(vendor / folder, out / "_static" / folder, ignore=_unused)
     pages = []
-    sources = [(p, 0) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))]
-    sources += [(p, 1) for p in sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))]
+    sources = [(p, 0) for p in nav.lesson_paths()] + [(p, 1) for p in nav.solution_paths()]
     for path, depth in sources:
         nb = nbformat.read(path, as_version=4)
         page = out / path.relative_to(NOTEBOOKS).with_suffix(".html")
@@ -133,7 +136,7 @@ def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
     pages.append(out / "glossary.html")
     (out / "index.html").write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Loss functions, interactively</title>'
-        '<meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
+        '<link rel="icon" href="data:,"><meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
         '<body><a href="00_start_here.html">Start the course</a></body></html>\n', encoding="utf-8")
     return pages
 

@@ -15,10 +15,10 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tools import book
+from tools import book, nav
 
 NOTEBOOKS = book.NOTEBOOKS
-SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
+SOURCES = nav.lesson_paths() + nav.solution_paths()
 PAGES = [str(p.relative_to(NOTEBOOKS).with_suffix(".html")) for p in SOURCES] + ["glossary.html"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -68,6 +68,7 @@ def test_page_loads_cleanly_with_figures_and_widgets(site_url, page, name, artif
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     response = page.goto(url + name)
     assert response is not None and response.ok, f"{name}: HTTP {response.status if response else '?'}"
     page.wait_for_load_state("networkidle")
