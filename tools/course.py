@@ -241,6 +241,7 @@ def ensure_installed(profile: str = "learner", venv: Path = VENV) -> Path:
 
 def _run(py: Path, *args: str, progress: bool = False, extra_env: dict | None = None) -> int:
     env = dict(os.environ, **(extra_env or {}))
+    env["PATH"] = str(py.parent) + os.pathsep + env.get("PATH", "")  # the venv's commands first
     if not progress:  # progress bars are for learners in JupyterLab, never in tests or outputs
         env["COURSE_PROGRESS"] = "0"
     return subprocess.run([str(py), *args], cwd=ROOT, env=env).returncode
