@@ -219,3 +219,19 @@ def test_grading_extensions_are_switched_off_in_the_course_jupyterlab():
     for path in sorted((etc / "jupyter_server_config.d").glob("*.json")):
         server.update(json.loads(path.read_text()).get("ServerApp", {}).get("jpserver_extensions", {}))
     assert all(server.get(ext) is False for ext in course.GRADING_SERVER_EXTENSIONS), server
+
+
+def test_options_after_the_command_reach_pytest_and_the_tools_in_order(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(course, "COMMANDS", {k: ((lambda a, k=k: seen.setdefault(k, vars(a)) and 0), t)
+                                             for k, (_, t) in course.COMMANDS.items()})
+    monkeypatch.setenv("PYTEST_ARGS", "-q")
+    course.main(["test", "-x", "-k", "mm", "--jobs", "1"])
+    assert seen["test"]["pytest_args"] == ["-q", "-x", "-k", "mm"] and seen["test"]["jobs"] == "1"
+    course.main(["release", "--tag"])
+    assert seen["release"]["args"] == ["--tag"]
+    monkeypatch.setenv("NB", "notebooks/00_start_here.ipynb")
+    course.main(["outputs"])
+    assert seen["outputs"]["notebooks"] == ["notebooks/00_start_here.ipynb"]
+    with pytest.raises(SystemExit):
+        course.main(["clean", "--everything"])

@@ -350,22 +350,29 @@ def parser() -> argparse.ArgumentParser:
         if name in {"test", "notebooks"}:
             s.add_argument("--jobs", "-n", default=os.environ.get("JOBS") or "2", help="pytest-xdist workers (default 2)")
         if name in {"test", "notebooks", "unit"}:
-            s.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (also $PYTEST_ARGS)")
+            s.set_defaults(pytest_args=[])  # everything else on the line goes to pytest (also $PYTEST_ARGS)
         elif name == "outputs":
             s.add_argument("notebooks", nargs="*", help="default: every notebook (also $NB)")
         elif name == "setup":
             s.add_argument("--check", action="store_true", help="exit 1 if an install is due; change nothing")
         elif name not in {"constraints", "clean"}:
-            s.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the tool")
+            s.set_defaults(args=[])  # everything else on the line goes to the tool
     return p
 
 
 def main(argv=None) -> int:
     p = parser()
-    a = p.parse_args(argv)
+    a, rest = p.parse_known_args(argv)  # options meant for pytest or the tool pass through
     if not a.command:
         p.print_help()
         return 0
+    if rest:
+        if hasattr(a, "pytest_args"):
+            a.pytest_args = list(a.pytest_args) + rest
+        elif hasattr(a, "args"):
+            a.args = list(a.args) + rest
+        else:
+            p.error(f"unrecognized arguments: {' '.join(rest)}")
     if hasattr(a, "pytest_args"):
         a.pytest_args = shlex.split(os.environ.get("PYTEST_ARGS", "")) + list(a.pytest_args)
     if a.command == "outputs" and not a.notebooks:

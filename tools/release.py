@@ -28,6 +28,23 @@ def course_version(root: Path = ROOT) -> str:
         return tomllib.load(f)["project"]["version"]
 
 
+VERSION_START, VERSION_END = "<!-- version:start -->", "<!-- version:end -->"
+
+
+def version_line(version: str) -> str:
+    return (f"**Version {version}** · [changelog](CHANGELOG.md) · [how to pin a term to a release]"
+            "(#releases-pin-a-term-to-one-version)")
+
+
+def readme_with_version(text: str, version: str | None = None) -> str:
+    """README text with the version line between its markers (written by `make nav`)."""
+    if VERSION_START not in text or VERSION_END not in text:
+        raise SystemExit(f"README.md needs the markers {VERSION_START} and {VERSION_END}")
+    head, rest = text.split(VERSION_START, 1)
+    _, tail = rest.split(VERSION_END, 1)
+    return f"{head}{VERSION_START}{version_line(version or course_version())}{VERSION_END}{tail}"
+
+
 def changelog_sections(text: str) -> dict[str, str | None]:
     """Version -> release date (None while unreleased), in the order they appear."""
     return {m.group("version"): (None if m.group("date") in (None, "unreleased") else m.group("date"))
