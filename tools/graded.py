@@ -21,7 +21,7 @@ and asserts its Verdict, which is true only when the answer is correct.
     python -m tools.graded [--out build/graded] [--no-check] [lesson ...]
 
 By default it then autogrades the instructor version of every lesson (the check: full marks
-on every autograded exercise), which executes every lesson once (about a minute).
+on every autograded exercise), which executes every lesson once (a few minutes).
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ import re
 import shutil
 import sys
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -518,6 +519,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default: {DEFAULT_OUT.relative_to(ROOT)}")
     parser.add_argument("--no-check", action="store_true", help="do not autograde the instructor version")
     args = parser.parse_args(argv)
+    # nbgrader 0.9.6's gradebook warns about its own session handling on every autograde
+    warnings.filterwarnings("ignore", message="Object of type <Submitted")
     try:
         plans = build(args.out, [p.resolve() for p in args.lessons] or None)
     except ConventionError as exc:
