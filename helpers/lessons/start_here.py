@@ -1,11 +1,11 @@
-"""Notebook 00's first widget: the surprise -log q of an outcome you gave probability q."""
+"""Lesson 00 (start_here): the surprise -log q of an outcome you gave probability q, as a widget."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from . import plots
+from .. import plots
 
 Q_MIN = 0.01  # the slider's lowest belief; at q = 0 the surprise is infinite
 
@@ -40,13 +40,13 @@ class SurpriseView:
         self.label.set_text(f"q = {q:.2f}: {nats:.3f} nats = {result['bits']:.3f} bits")
 
 
-def describe(result: dict) -> str:
+def describe_surprise(result: dict) -> str:
     return (f"An outcome you gave probability <b>{result['q']:.2f}</b> surprises you by "
             f"<b>{result['nats']:.4f} nats</b> ({result['bits']:.4f} bits).")
 
 
-def surprise_lesson():
+def surprise_widget():
     """A slider for q, the surprise curve, and a readout."""
-    from .widgets import Lesson, slider
+    from ..widgets import Lesson, slider
     return Lesson({"q": slider(0.25, Q_MIN, 1.0, 0.01, "belief q")}, surprise_of,
-                  SurpriseView(), describe, title="surprise of an outcome")
+                  SurpriseView(), describe_surprise, title="surprise of an outcome")

@@ -1,39 +1,31 @@
-"""Notebook 04's M&M surprise game: colour mixes, the game's pure functions, views, checkers.
+"""Lesson 04 (mm_surprise_game): the M&M surprise game's pure functions, readouts, widgets, checkers.
 
 Everything is in nats unless a function says bits. The game's rules in one line: a
 belief q over the six colours, candies drawn from a true bag p, and each draw costs
 its surprise -log q(colour); the running mean of those surprises heads for H(p, q).
 
-    load_mixes()                      the bags in data/mm_mixes.csv, validated
     normalise(weights)                slider weights -> a belief q
     draw_colours(p, n, seed)          n seeded draws (a prefix of n + k draws)
     play(weights, p, n, seed)         one game: surprises, running mean, H(p, q), H(p), KL
     belief_game(...), hidden_game(...) the two widgets' compute functions
-    belief_lesson(), hidden_lesson()  the widgets themselves
+    belief_widget(), hidden_widget()  the widgets themselves
+
+The bags come from `helpers.data` (load_mixes, get_mix, COLOURS); the figures and the
+controls of the two games are in this package's `views.py`.
 """
 from __future__ import annotations
 
-import csv
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from . import checks, losses, plots
+from ... import checks, losses, validate
+from ...data import COLOURS, Mix, get_mix, load_mixes
 
-COLOURS = ("red", "orange", "yellow", "green", "blue", "brown")
-CANDY = {"red": "#c8102e", "orange": "#ff7f00", "yellow": "#ffd100",
-         "green": "#2e9a47", "blue": "#1f5fbf", "brown": "#5c3a21"}
-DATA = Path(__file__).resolve().parent.parent / "data" / "mm_mixes.csv"
-REQUIRED = ("bag", "label", *COLOURS)
-OPTIONAL = ("source",)
-PERCENT_TOL = 1e-6
 MAX_DRAWS = 5000          # the game's bag never runs out before this many draws
 LN2 = math.log(2)
 UNITS = {"nats": 1.0, "bits": 1.0 / LN2}   # multiply nats by this to get the unit
 INF = "∞"
-PURPLE = "#7b3294"
 
 
 def fmt(x: float, digits: int = 4) -> str:
@@ -41,83 +33,11 @@ def fmt(x: float, digits: int = 4) -> str:
     return INF if math.isinf(x) else f"{x:.{digits}f}"
 
 
-# --- the bags -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Mix:
-    """One colour mix: `probs` in the order of COLOURS (fractions summing to 1)."""
-
-    bag: str
-    label: str
-    probs: np.ndarray
-    source: str = ""
-
-    def as_dict(self) -> dict[str, float]:
-        return {c: float(p) for c, p in zip(COLOURS, self.probs)}
-
-
-def _number(text: str, bag: str, column: str, where: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: bag {bag!r} has {column}={text!r}; expected a number "
-                         "(a percentage)") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: bag {bag!r} has {column}={text!r}; expected a finite percentage")
-    if value < 0:
-        raise ValueError(f"{where}: bag {bag!r} has a negative percentage {column}={value:g}; "
-                         "percentages must be >= 0")
-    return value
-
-
-def load_mixes(path=DATA) -> dict[str, Mix]:
-    """Read and validate the colour mixes (percent rows summing to 100), keyed by bag name."""
-    path = Path(path)
-    where = path.name
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        columns = reader.fieldnames or []
-        missing = [c for c in REQUIRED if c not in columns]
-        if missing:
-            raise ValueError(f"{where} is missing column(s) {missing}; expected the columns "
-                             f"{list(REQUIRED)} (and optionally {list(OPTIONAL)})")
-        extra = [c for c in columns if c not in REQUIRED + OPTIONAL]
-        if extra:
-            raise ValueError(f"{where} has unexpected column(s) {extra}; the colours are "
-                             f"{list(COLOURS)}")
-        rows = list(reader)
-    mixes: dict[str, Mix] = {}
-    for line, row in enumerate(rows, start=2):
-        bag = (row.get("bag") or "").strip()
-        if not bag:
-            raise ValueError(f"{where} line {line}: empty bag name")
-        if bag in mixes:
-            raise ValueError(f"{where} line {line}: duplicate bag name {bag!r}; each bag appears once")
-        percents = np.array([_number(row.get(c), bag, c, where) for c in COLOURS])
-        total = float(percents.sum())
-        if abs(total - 100.0) > PERCENT_TOL:
-            raise ValueError(f"{where}: bag {bag!r} sums to {total:g} percent; each row's "
-                             "colour percentages must sum to 100")
-        mixes[bag] = Mix(bag, (row.get("label") or bag).strip(), percents / 100.0,
-                         (row.get("source") or "").strip())
-    if not mixes:
-        raise ValueError(f"{where} has no bags; expected one row per colour mix")
-    return mixes
-
-
-def get_mix(bag: str, mixes: dict[str, Mix] | None = None) -> Mix:
-    """The mix called `bag`; a clear error for an unknown name."""
-    mixes = load_mixes() if mixes is None else mixes
-    if bag not in mixes:
-        raise ValueError(f"unknown bag {bag!r}; expected one of {list(mixes)}")
-    return mixes[bag]
-
-
 # --- the game's pure functions ----------------------------------------------------------
 
 def normalise(weights) -> np.ndarray:
     """Slider weights (any scale, >= 0, not all 0) -> a belief q over the six colours."""
-    w = losses.as_array(weights, "weights")
+    w = validate.as_array(weights, "weights")
     if w.shape != (len(COLOURS),):
         raise ValueError(f"weights must be {len(COLOURS)} numbers, one per colour {list(COLOURS)}; "
                          f"got shape {list(w.shape)}")
@@ -139,11 +59,10 @@ def draw_colours(p, n: int, seed: int) -> np.ndarray:
     Inverse-CDF sampling on default_rng(seed).random(n): the first n draws of a longer
     run are exactly draw_colours(p, n, seed), so a game can be replayed from (seed, n).
     """
-    probs = losses.check_probabilities(p, "p")
+    probs = validate.probabilities(p, "p")
     if probs.ndim != 1:
         raise ValueError(f"p must be one distribution (1-D); got shape {list(probs.shape)}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a whole number of draws >= 0; got {n!r}")
+    n = validate.whole_number(n, "n (the number of draws)")
     cdf = np.cumsum(probs)
     cdf /= cdf[-1]                      # the last edge is exactly 1, so u < 1 always lands
     u = np.random.default_rng(seed).random(int(n))
@@ -152,7 +71,7 @@ def draw_colours(p, n: int, seed: int) -> np.ndarray:
 
 def surprise_table(q) -> np.ndarray:
     """-log q(colour) for every colour, in nats (inf where q = 0)."""
-    probs = losses.check_probabilities(q, "q")
+    probs = validate.probabilities(q, "q")
     return np.array([losses.surprise(probs, k) for k in range(len(probs))])
 
 
@@ -163,7 +82,7 @@ def surprises(q, draws) -> np.ndarray:
 
 def running_mean(values) -> np.ndarray:
     """Mean of the first k values for k = 1..n; inf from the first inf on (never nan)."""
-    v = losses.as_array(values, "values")
+    v = validate.as_array(values, "values")
     if v.ndim != 1:
         raise ValueError(f"values must be 1-D; got shape {list(v.shape)}")
     if np.any(np.isnan(v)) or np.any(v < 0):
@@ -189,9 +108,8 @@ def play(weights, p, n: int, seed: int) -> dict:
 
 def smooth(q, eps: float) -> np.ndarray:
     """Mix a belief with the uniform one: (1 - eps) q + eps / C. No colour is left at 0."""
-    probs = losses.check_probabilities(q, "q")
-    if not 0 <= eps <= 1:
-        raise ValueError(f"eps must be in [0, 1]; got {eps}")
+    probs = validate.probabilities(q, "q")
+    eps = validate.unit_interval(eps, "eps")
     return (1 - eps) * probs + eps / probs.shape[-1]
 
 
@@ -269,146 +187,12 @@ def _prob(x: float) -> str:
     return "0 (exactly)" if x == 0 else f"{x:.4f}"
 
 
-def _x_limit(n: int) -> int:
-    for lim in (10, 20, 50, 100, 200, 500, 1000, 2000, MAX_DRAWS):
-        if n <= lim:
-            return lim
-    return MAX_DRAWS
-
-
-class BeliefView:
-    """Game 1's figure: belief bars with the true bag's ticks; the running mean of surprise."""
-
-    Y_TOP = 6.0  # nats; fixed so the picture does not jump (bits: the same height / ln 2)
-
-    def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=9.5, height=3.4)
-        self.left, self.right, self.live = left, right, None
-        x = np.arange(len(COLOURS))
-        colours = [CANDY[c] for c in COLOURS]
-        self.q_bars = plots.Bars(left, COLOURS, color=colours, title="your belief q (bars), bag p (black ticks)",
-                                 ylabel="probability")
-        for bar in self.q_bars.bars:
-            bar.set_edgecolor("black")
-        (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=26, mew=3,
-                                    color="black")
-        right.set_title("surprise per draw (dots), running mean (line)")
-        right.set_xlabel("draw number")
-        # one marker line per colour: Agg stamps Line2D markers far faster than a scatter
-        self.dots = [right.plot([], [], ls="none", marker="o", ms=3.5, mfc=CANDY[c], mec="black",
-                                mew=0.3, zorder=2)[0] for c in COLOURS]
-        (self.mean_line,) = right.plot([], [], color="black", lw=2, zorder=3, label="running mean")
-        self.ce_line = right.axhline(0, color=PURPLE, ls="--", lw=1.5, label="H(p, q)")
-        self.floor_line = right.axhline(0, color=plots.GREY, lw=1.5, label="floor H(p)")
-        (self.gap,) = right.plot([], [], color=PURPLE, lw=4, alpha=0.5, label="gap = KL(p‖q)")
-        self.hint = right.text(0.5, 0.5, "press a draw button", transform=right.transAxes, ha="center",
-                               color=plots.GREY)
-        self.inf_text = right.text(0.02, 0.9, "∞ drawn at the top edge: a colour you gave q = 0 came out",
-                                   transform=right.transAxes, fontsize=9, color=PURPLE)
-        right.legend(loc="upper right", fontsize=8)  # clear of the means near 2 nats
-        self.units, self.xmax = None, None
-        self._set_axes("nats", 10)
-        # the values are in the readout under the figure: fewer texts here keep each frame fast
-        self.artists = [*self.q_bars.artists, self.p_ticks, *self.dots, self.mean_line, self.ce_line,
-                        self.floor_line, self.gap, self.hint, self.inf_text]
-
-    def _set_axes(self, units: str, xmax: int) -> None:
-        if (units, xmax) == (self.units, self.xmax):
-            return
-        self.units, self.xmax = units, xmax
-        self.right.set_ylim(0, self.Y_TOP * UNITS[units])
-        self.right.set_xlim(0, xmax * 1.02)
-        self.right.set_ylabel(f"surprise ({units})")
-        if self.live is not None:
-            self.live.invalidate()  # limits and labels are part of the cached background
-
-    def update(self, r: dict) -> None:
-        k, top = r["scale"], self.Y_TOP * r["scale"]
-        self._set_axes(r["units"], _x_limit(r["n"]))
-        self.q_bars.update(r["q"])
-        self.p_ticks.set_ydata(r["p"])
-        for text, q, p in zip(self.q_bars.texts, r["q"], r["p"]):
-            text.set_y(min(max(q, p) + 0.015, 0.92))  # above the bar and the bag's tick; under the title
-        n = r["n"]
-        x = np.arange(1, n + 1)
-        clip = 0.985 * top  # an infinite or off-scale value is drawn at the top edge
-        y = np.minimum(r["surprises"] * k, clip)
-        for colour, dots in enumerate(self.dots):
-            mine = r["draws"] == colour
-            dots.set_data(x[mine], y[mine])
-        self.mean_line.set_data(x, np.minimum(r["running_mean"] * k, clip))
-        ce, h = r["cross_entropy"] * k, r["entropy"] * k
-        ce_y = min(ce, clip)
-        self.ce_line.set_ydata([ce_y, ce_y])
-        self.floor_line.set_ydata([h, h])
-        gx = 0.5 * self.xmax
-        self.gap.set_data([gx, gx], [h, ce_y])
-        self.hint.set_visible(n == 0)
-        self.inf_text.set_visible(math.isinf(r["cross_entropy"]))
-
-
-class DrawState:
-    """What the buttons change: the seed, how many candies are drawn, the guess before each."""
-
-    def __init__(self, seed: int = 0, n: int = 0):
-        self.seed, self.n, self.guesses = seed, 0, []
-        self.draw(n, "blue")
-
-    def draw(self, k: int, guess: str) -> None:
-        k = max(0, min(k, MAX_DRAWS - self.n))
-        self.n += k
-        self.guesses += [guess] * k
-
-    def restart(self) -> None:
-        self.n, self.guesses = 0, []
-
-    def new_bag(self) -> None:
-        self.seed += 1
-        self.restart()
-
-
-def _buttons(lesson, state: DrawState, sizes, guess_control=None, extra=()):
-    import ipywidgets as widgets
-
-    def drawer(k):
-        def on_click(_):
-            state.draw(k, guess_control.value if guess_control is not None else "blue")
-            lesson.update()
-        return on_click
-
-    row = []
-    for k in sizes:
-        b = widgets.Button(description=f"draw {k}", layout=widgets.Layout(width="90px"))
-        b.on_click(drawer(k))
-        row.append(b)
-    for label, action in extra:
-        b = widgets.Button(description=label, layout=widgets.Layout(width="150px"))
-
-        def on_click(_, action=action):
-            action()
-            lesson.update()
-        b.on_click(on_click)
-        row.append(b)
-    return widgets.HBox(row)
-
-
-def weight_sliders(value: float = 10):
-    """One slider per colour (weights 0..40, normalised for display), handle in the candy colour."""
-    from .widgets import slider
-    out = {}
-    for c in COLOURS:
-        s = slider(value, 0, 40, 1, c, integer=True)
-        s.style.handle_color = CANDY[c]
-        s.layout.width = "260px"
-        out[c] = s
-    return out
-
-
-def belief_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None):
+def belief_widget(seed: int = 0, mixes: dict[str, Mix] | None = None):
     """Game 1 widget: six belief sliders, a bag, units, a guess, and draw buttons."""
     import ipywidgets as widgets
 
-    from .widgets import Lesson
+    from ...widgets import Lesson
+    from .views import BeliefView, DrawState, draw_buttons, weight_sliders
     mixes = load_mixes() if mixes is None else mixes
     state = DrawState(seed)
     sliders = weight_sliders()
@@ -425,16 +209,15 @@ def belief_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None):
     def compute(**values):
         return belief_game(**values, seed=state.seed, n_draws=state.n, guesses=state.guesses, mixes=mixes)
 
-    view = BeliefView()
-    lesson = Lesson({**sliders, "bag": bag, "units": units, "guess": guess}, compute, view,
-                    describe_belief, title="M&M game 1: set your belief")
-    view.live = lesson.live
-    lesson.state = state
-    buttons = _buttons(lesson, state, (1, 10, 100), guess, [("new bag", state.new_bag)])
+    buttons = draw_buttons(state, (1, 10, 100), lambda: lesson.update(), guess, [("new bag", state.new_bag)])
     intro = widgets.HTML("Move the sliders to set your belief q; pick a guess; press <b>draw</b>. "
                          "Make your mean surprise as low as you can.")
-    lesson.children = [intro, widgets.HBox(list(sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                       widgets.HBox([bag, guess, units]), buttons, *lesson.children[1:]]
+    view = BeliefView()
+    lesson = Lesson({**sliders, "bag": bag, "units": units, "guess": guess}, compute, view,
+                    describe_belief, title="M&M game 1: set your belief",
+                    header=[intro], footer=[widgets.HBox([bag, guess, units]), buttons])
+    view.live = lesson.live
+    lesson.state = state
     return lesson
 
 
@@ -484,59 +267,12 @@ def describe_hidden(r: dict) -> str:
     return "<br>".join(lines)
 
 
-class HiddenView:
-    """Game 2's figure: counts, your belief and (after the reveal) the bag; the scores."""
-
-    X_TOP = 4.0  # nats
-
-    def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=9.5, height=3.2)
-        x = np.arange(len(COLOURS))
-        self.freq_bars = left.bar(x, np.zeros(len(x)), width=0.8, color="#dddddd", edgecolor=plots.GREY,
-                                  label="observed frequency")
-        self.q_bars = left.bar(x, np.zeros(len(x)), width=0.35, color=[CANDY[c] for c in COLOURS],
-                               edgecolor="black", label="your belief q")
-        (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=26, mew=3,
-                                    color="black", label="hidden bag p")
-        left.set_xticks(x, COLOURS)
-        left.set_ylim(0, 0.6)
-        left.set_ylabel("probability")
-        left.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
-        self.names = ["you, draws seen", "best on draws seen", "you, future H(p,q)", "floor H(p)"]
-        y = np.arange(len(self.names))[::-1]
-        self.score_bars = right.barh(y, np.zeros(len(y)), color=[PURPLE, "#bbbbbb", PURPLE, plots.GREY])
-        self.score_texts = [right.text(0.05, yi, "", va="center", fontsize=9) for yi in y]
-        right.set_yticks(y, self.names)
-        right.set_xlim(0, self.X_TOP)
-        right.set_xlabel("mean surprise (nats)")
-        right.set_title("scores (lower is better)")
-        self.artists = [*self.freq_bars, *self.q_bars, self.p_ticks, *self.score_bars, *self.score_texts]
-
-    def update(self, r: dict) -> None:
-        freqs = r.get("freqs", np.zeros(len(COLOURS)))
-        for bar, f, qv in zip(self.freq_bars, freqs, r["q"]):
-            bar.set_height(f)
-        for bar, qv in zip(self.q_bars, r["q"]):
-            bar.set_height(qv)
-        self.p_ticks.set_visible(r["reveal"])
-        if r["reveal"]:
-            self.p_ticks.set_ydata(r["p"])
-        values = [r["seen"], r.get("best_seen", math.nan), r.get("cross_entropy", math.nan),
-                  r.get("entropy", math.nan)]
-        for bar, text, v in zip(self.score_bars, self.score_texts, values):
-            hidden = math.isnan(v)
-            bar.set_width(0 if hidden else min(v, self.X_TOP))
-            text.set_text("?" if hidden else fmt(v, 3))
-            text.set_x(0.05 if hidden else min(v, self.X_TOP) * 0.98)
-            text.set_ha("left" if hidden else "right")
-            text.set_color("black" if hidden else "white")
-
-
-def hidden_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int = 20):
+def hidden_widget(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int = 20):
     """Game 2 widget: a secret bag, draw buttons, belief sliders and a reveal toggle."""
     import ipywidgets as widgets
 
-    from .widgets import Lesson
+    from ...widgets import Lesson
+    from .views import DrawState, HiddenView, draw_buttons, weight_sliders
     mixes = load_mixes() if mixes is None else mixes
     state = DrawState(seed, start)
     sliders = weight_sliders()
@@ -550,14 +286,13 @@ def hidden_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int
         state.draw(start, "blue")
         reveal.value = False   # triggers an update of its own; the button's update follows
 
-    lesson = Lesson({**sliders, "reveal": reveal}, compute, HiddenView(), describe_hidden,
-                    title="M&M game 2: the hidden bag")
-    lesson.state = state
-    buttons = _buttons(lesson, state, (10, 100), None, [("new hidden bag", new_hidden)])
+    buttons = draw_buttons(state, (10, 100), lambda: lesson.update(), None, [("new hidden bag", new_hidden)])
     intro = widgets.HTML("A bag is hidden. Look at the draws, set the sliders to the belief you "
                          "think will be least surprised by <i>future</i> draws, then press reveal.")
-    lesson.children = [intro, widgets.HBox(list(sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                       widgets.HBox([*buttons.children, reveal]), *lesson.children[1:]]
+    lesson = Lesson({**sliders, "reveal": reveal}, compute, HiddenView(), describe_hidden,
+                    title="M&M game 2: the hidden bag",
+                    header=[intro], footer=[widgets.HBox([*buttons.children, reveal])])
+    lesson.state = state
     return lesson
 
 
@@ -581,7 +316,7 @@ def check_best_belief(answer, bag: str = "peanut_2006", mixes=None) -> checks.Ve
     top[int(np.argmax(p))] = 1.0
     if not checks.unanswered(answer):
         try:
-            a = losses.as_array(answer, "answer")
+            a = validate.as_array(answer, "answer")
         except ValueError:
             a = None
         if a is not None and a.shape == p.shape and abs(a.sum() - 100) < 1e-3:
@@ -616,9 +351,9 @@ def check_mild_vs_confident(answer, q_mild: float = 0.5, q_confident: float = 1e
     }, hint="divide the surprise of the confident miss, −log 0.0001, by that of a mild one, −log 0.5")
 
 
-def check_mle(answer, counts) -> checks.Verdict:
+def check_mle_belief(answer, counts) -> checks.Verdict:
     """Exercise: the belief that makes these draws least surprising (their frequencies)."""
-    c = losses.as_array(counts, "counts")
+    c = validate.as_array(counts, "counts")
     freqs = c / c.sum()
     return checks.check_array(answer, freqs, tol=1e-3, mistakes={
         "those are the counts; divide by the number of draws": c,

@@ -1,4 +1,4 @@
-"""Notebook 08: overfitting, the L2 penalty, weight decay and count smoothing.
+"""Lesson 08 (regularization_and_overfitting): overfitting, the L2 penalty, weight decay and count smoothing.
 
 Three small models, each with a closed form so a slider can refit it in about a millisecond:
 
@@ -6,7 +6,10 @@ Three small models, each with a closed form so a slider can refit it in about a 
   learner can see the true curve the fit should find), fitted by ridge regression;
 - the L2 penalty in the notes' form `λ · mean(w²)` and its link to SGD weight decay;
 - a bigram model of names, where add-α smoothing of the counts regularises the
-  maximum-likelihood estimate toward the uniform distribution.
+  maximum-likelihood estimate toward the uniform distribution (the counts, the add-α
+  estimate and its NLL are `helpers.data.bigram_counts`, `bigram_probs`, `bigram_nll`).
+
+The figures and readouts of the two widgets are in this package's `views.py`.
 
 Losses are mean squared errors (for regression) or mean NLL in nats (for bigrams).
 Bad input raises ValueError saying what was wrong and what is expected.
@@ -18,11 +21,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import checks, losses, plots
+from ... import checks, plots, validate
+from ...data import bigram_counts, bigram_nll, bigram_probs, build_vocab, load_names, split_names
 
 # --- data: a seeded noisy sample of a known smooth curve ----------------------------------
 
-NOISE = 0.25          # standard deviation of the noise added to the true curve
+CURVE_NOISE = 0.25          # standard deviation of the noise added to the true curve
 N_TRAIN, N_VAL = 12, 200
 LOG10_LAMBDAS = np.round(np.arange(-8.0, 1.0 + 1e-9, 0.25), 2)  # the λ grid of the curves
 MAX_DEGREE = 11
@@ -30,10 +34,10 @@ MAX_DEGREE = 11
 
 def true_curve(x) -> np.ndarray:
     """The curve the data come from: sin(πx) on [-1, 1]."""
-    return np.sin(np.pi * losses.as_array(x, "x"))
+    return np.sin(np.pi * validate.as_array(x, "x"))
 
 
-def make_poly_data(n_train: int = N_TRAIN, n_val: int = N_VAL, noise: float = NOISE,
+def make_poly_data(n_train: int = N_TRAIN, n_val: int = N_VAL, noise: float = CURVE_NOISE,
                    seed: int = 0) -> dict:
     """Synthetic data: x uniform on [-1, 1], y = sin(πx) + Gaussian noise; a train and a validation set."""
     if n_train < 1 or n_val < 1:
@@ -50,12 +54,6 @@ def make_poly_data(n_train: int = N_TRAIN, n_val: int = N_VAL, noise: float = NO
 
 # --- polynomial ridge regression ----------------------------------------------------------
 
-def _check_degree(degree) -> int:
-    if isinstance(degree, bool) or not float(degree).is_integer() or degree < 0:
-        raise ValueError(f"degree must be a whole number >= 0; got {degree!r}")
-    return int(degree)
-
-
 def _check_lam(lam, name: str = "lam") -> float:
     lam = float(lam)
     if not math.isfinite(lam) or lam < 0:
@@ -63,21 +61,10 @@ def _check_lam(lam, name: str = "lam") -> float:
     return lam
 
 
-def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
-    x, y = losses.as_array(x, "x"), losses.as_array(y, "y")
-    if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"x and y must be 1-D; got shapes {list(x.shape)} and {list(y.shape)}")
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length; got {len(x)} and {len(y)}")
-    if len(x) == 0:
-        raise ValueError("x and y are empty; expected at least one point")
-    return x, y
-
-
 def poly_features(x, degree: int) -> np.ndarray:
     """The design matrix [1, x, x², ..., x^degree], shape [n, degree + 1]."""
-    degree = _check_degree(degree)
-    x = losses.as_array(x, "x")
+    degree = validate.whole_number(degree, "degree")
+    x = validate.as_array(x, "x")
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D; got shape {list(x.shape)}")
     return x[:, None] ** np.arange(degree + 1)
@@ -86,7 +73,7 @@ def poly_features(x, degree: int) -> np.ndarray:
 def l2_penalty(w, lam: float = 0.01) -> float:
     """The notes' penalty: λ · mean(w²) (the mean over every weight)."""
     lam = _check_lam(lam)
-    w = losses.as_array(w, "w")
+    w = validate.as_array(w, "w")
     if w.size == 0:
         raise ValueError("w is empty; expected at least one weight")
     return float(lam * np.mean(w ** 2))
@@ -94,8 +81,8 @@ def l2_penalty(w, lam: float = 0.01) -> float:
 
 def ridge_loss(w, x, y, degree: int, lam: float) -> float:
     """Training objective: mean squared error + λ · mean(w²)."""
-    x, y = _check_xy(x, y)
-    w = losses.as_array(w, "w")
+    x, y = validate.points(x, y)
+    w = validate.as_array(w, "w")
     X = poly_features(x, degree)
     if w.shape != (X.shape[1],):
         raise ValueError(f"w must have degree + 1 = {X.shape[1]} entries; got shape {list(w.shape)}")
@@ -110,7 +97,7 @@ def ridge_fit(x, y, degree: int, lam: float = 0.0) -> np.ndarray:
     least-squares problem [X; √λ' I] w ≈ [y; 0], which stays accurate when XᵀX is nearly
     singular (high degree, few points) and is plain least squares at λ = 0.
     """
-    x, y = _check_xy(x, y)
+    x, y = validate.points(x, y)
     lam = _check_lam(lam)
     X = poly_features(x, degree)
     n, m = X.shape
@@ -120,21 +107,21 @@ def ridge_fit(x, y, degree: int, lam: float = 0.0) -> np.ndarray:
     return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def mse(w, x, y) -> float:
+def poly_mse(w, x, y) -> float:
     """Mean squared error of the polynomial with coefficients w on the points (x, y)."""
-    x, y = _check_xy(x, y)
-    w = losses.as_array(w, "w")
+    x, y = validate.points(x, y)
+    w = validate.as_array(w, "w")
     return float(np.mean((poly_features(x, len(w) - 1) @ w - y) ** 2))
 
 
 def degree_sweep(data: dict, degrees=range(MAX_DEGREE + 1), lam: float = 0.0) -> dict:
     """Train and validation MSE of the fit at each degree (capacity grows left to right)."""
-    degrees = [_check_degree(d) for d in degrees]
+    degrees = [validate.whole_number(d, "degree") for d in degrees]
     train, val = [], []
     for d in degrees:
         w = ridge_fit(data["x_train"], data["y_train"], d, lam)
-        train.append(mse(w, data["x_train"], data["y_train"]))
-        val.append(mse(w, data["x_val"], data["y_val"]))
+        train.append(poly_mse(w, data["x_train"], data["y_train"]))
+        val.append(poly_mse(w, data["x_val"], data["y_val"]))
     return {"degrees": np.array(degrees), "train": np.array(train), "val": np.array(val)}
 
 
@@ -142,8 +129,8 @@ def lambda_sweep(data: dict, degree: int, log10_lambdas=LOG10_LAMBDAS) -> dict:
     """Train / validation MSE and ‖w‖ of the ridge fit for each λ = 10**log10_lambdas."""
     lams = 10.0 ** np.asarray(log10_lambdas, dtype=float)
     ws = [ridge_fit(data["x_train"], data["y_train"], degree, lam) for lam in lams]
-    train = np.array([mse(w, data["x_train"], data["y_train"]) for w in ws])
-    val = np.array([mse(w, data["x_val"], data["y_val"]) for w in ws])
+    train = np.array([poly_mse(w, data["x_train"], data["y_train"]) for w in ws])
+    val = np.array([poly_mse(w, data["x_val"], data["y_val"]) for w in ws])
     best = int(np.argmin(val))
     return {"lams": lams, "train": train, "val": val, "norms": np.array([np.linalg.norm(w) for w in ws]),
             "best_lam": float(lams[best]), "best_val": float(val[best])}
@@ -154,10 +141,10 @@ def lambda_sweep(data: dict, degree: int, log10_lambdas=LOG10_LAMBDAS) -> dict:
 def draw_fits(ax, data: dict, degrees=(1, 3, 9), lam: float = 0.0) -> None:
     """The training points, the true curve and the ridge fit of each degree."""
     ax.scatter(data["x_train"], data["y_train"], s=28, color=plots.BLUE, zorder=3, label="training points")
-    ax.plot(GRID, true_curve(GRID), color=plots.GREEN, ls="--", label="true curve sin(πx)")
+    ax.plot(X_GRID, true_curve(X_GRID), color=plots.GREEN, ls="--", label="true curve sin(πx)")
     for degree, color in zip(degrees, (plots.GREY, plots.ORANGE, plots.RED, plots.BLUE)):
         w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
-        ax.plot(GRID, poly_features(GRID, degree) @ w, color=color, label=f"degree {degree}")
+        ax.plot(X_GRID, poly_features(X_GRID, degree) @ w, color=color, label=f"degree {degree}")
     ax.set(xlim=(-1.05, 1.05), ylim=(-2.0, 2.0), xlabel="x", ylabel="y", title="fits of growing degree")
     ax.legend(fontsize=8, loc="lower right")
 
@@ -176,7 +163,7 @@ def draw_train_val(ax, x, train, val, *, xlabel: str, ylabel: str, title: str = 
     ax.grid(alpha=0.3)
 
 
-def draw_degree_sweep(ax, sweep: dict, noise: float = NOISE) -> None:
+def draw_degree_sweep(ax, sweep: dict, noise: float = CURVE_NOISE) -> None:
     """Train / validation MSE against degree on a log scale, with the noise variance σ² as a floor."""
     draw_train_val(ax, sweep["degrees"], sweep["train"], sweep["val"], xlabel="degree (capacity)",
                    ylabel="MSE (log scale)", title="training and validation MSE", logy=True)
@@ -188,7 +175,7 @@ def draw_degree_sweep(ax, sweep: dict, noise: float = NOISE) -> None:
 def draw_weight_histograms(ax, weights: dict, bins=np.linspace(-5, 7, 49)) -> None:
     """One step histogram per λ of the given weights (a dict λ -> array)."""
     for (lam, w), color in zip(weights.items(), (plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN)):
-        ax.hist(np.ravel(losses.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color,
+        ax.hist(np.ravel(validate.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color,
                 label=f"λ = {lam}")
     ax.set(xlabel="weight (logit) value", ylabel="number of weights")
     ax.legend()
@@ -208,7 +195,7 @@ def draw_row_estimates(ax, estimates: dict, labels, row_label: str) -> None:
 
 # --- the λ slider: compute + view ------------------------------------------------------------
 
-GRID = np.linspace(-1, 1, 200)  # where the fitted curve is drawn
+X_GRID = np.linspace(-1, 1, 200)  # where the fitted curve is drawn
 
 
 @lru_cache(maxsize=None)
@@ -229,8 +216,8 @@ def _default_sweep(degree: int) -> dict:
 
 
 def ridge_at(degree: int = 9, log10_lam: float = -2.0, data: dict | None = None) -> dict:
-    """Fit at one λ = 10**log10_lam: coefficients, the curve on GRID, losses, and the λ curves."""
-    degree = _check_degree(degree)
+    """Fit at one λ = 10**log10_lam: coefficients, the curve on X_GRID, losses, and the λ curves."""
+    degree = validate.whole_number(degree, "degree")
     if not math.isfinite(float(log10_lam)):
         raise ValueError(f"log10_lam must be a finite number; got {log10_lam}")
     lam = 10.0 ** float(log10_lam)
@@ -239,56 +226,16 @@ def ridge_at(degree: int = 9, log10_lam: float = -2.0, data: dict | None = None)
     else:
         sweep = lambda_sweep(data, degree)
     w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
-    return {"degree": degree, "lam": lam, "w": w, "grid": GRID, "fit": poly_features(GRID, degree) @ w,
-            "train_mse": mse(w, data["x_train"], data["y_train"]),
-            "val_mse": mse(w, data["x_val"], data["y_val"]),
+    return {"degree": degree, "lam": lam, "w": w, "grid": X_GRID, "fit": poly_features(X_GRID, degree) @ w,
+            "train_mse": poly_mse(w, data["x_train"], data["y_train"]),
+            "val_mse": poly_mse(w, data["x_val"], data["y_val"]),
             "penalty": l2_penalty(w, lam), "norm": float(np.linalg.norm(w)), "sweep": sweep}
 
 
-class RidgeView:
-    """Left: data, true curve and the fit. Right: train / validation MSE against λ, with markers."""
-
-    LOSS_YLIM = (3e-3, 30.0)
-
-    def __init__(self, data: dict | None = None):
-        data = default_data() if data is None else data
-        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.4)
-        left.scatter(data["x_val"], data["y_val"], s=6, color=plots.GREY, alpha=0.5, label="validation points")
-        left.scatter(data["x_train"], data["y_train"], s=28, color=plots.BLUE, zorder=3, label="training points")
-        left.plot(GRID, true_curve(GRID), color=plots.GREEN, lw=1.5, ls="--", label="true curve sin(πx)")
-        (self.fit_line,) = left.plot([], [], color=plots.ORANGE, lw=2.0, label="fit")
-        left.set(xlim=(-1.05, 1.05), ylim=(-2.0, 2.0), xlabel="x", ylabel="y", title="the fit")
-        left.legend(loc="lower right", fontsize=8)
-        right.set(xscale="log", yscale="log", xlim=(10.0 ** LOG10_LAMBDAS[0], 10.0 ** LOG10_LAMBDAS[-1]),
-                  ylim=self.LOSS_YLIM, xlabel="λ (log scale)", ylabel="MSE (log scale)",
-                  title="loss against penalty strength")
-        (self.train_curve,) = right.plot([], [], color=plots.BLUE, label="train")
-        (self.val_curve,) = right.plot([], [], color=plots.RED, label="validation")
-        (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
-        (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
-        right.axhline(NOISE ** 2, color=plots.GREY, lw=0.8, ls=":", label="noise floor σ²")
-        right.legend(loc="upper left", fontsize=8)
-        self.artists = [self.fit_line, self.train_curve, self.val_curve, self.train_dot, self.val_dot]
-
-    def update(self, result: dict) -> None:
-        lo, hi = self.LOSS_YLIM
-        sweep = result["sweep"]
-        self.fit_line.set_data(result["grid"], result["fit"])
-        self.train_curve.set_data(sweep["lams"], np.clip(sweep["train"], lo, hi))
-        self.val_curve.set_data(sweep["lams"], np.clip(sweep["val"], lo, hi))
-        self.train_dot.set_data([result["lam"]], [min(max(result["train_mse"], lo), hi)])
-        self.val_dot.set_data([result["lam"]], [min(max(result["val_mse"], lo), hi)])
-
-
-def describe_ridge(result: dict) -> str:
-    """One line under the figure."""
-    return (f"degree {result['degree']} · λ = {result['lam']:.2e} · train MSE {result['train_mse']:.4f} · "
-            f"validation MSE {result['val_mse']:.4f} · ‖w‖ = {result['norm']:.4f}")
-
-
-def ridge_lesson(degree: int = 9, log10_lam: float = -2.0):
-    """The notebook 08 widget: a slider over log10 λ and one over the polynomial degree."""
-    from .widgets import Lesson, slider
+def ridge_widget(degree: int = 9, log10_lam: float = -2.0):
+    """The λ widget: a slider over log10 λ and one over the polynomial degree."""
+    from ...widgets import Lesson, slider
+    from .views import RidgeView, describe_ridge
     controls = {"log10_lam": slider(log10_lam, float(LOG10_LAMBDAS[0]), float(LOG10_LAMBDAS[-1]), 0.25,
                                     "log10 λ"),
                 "degree": slider(degree, 0, MAX_DEGREE, 1, "degree", integer=True)}
@@ -305,75 +252,21 @@ def weight_decay_for_mean_penalty(lam: float, n_weights: int) -> float:
     adds wd · w to the gradient, so wd = 2λ / n.
     """
     lam = _check_lam(lam)
-    if isinstance(n_weights, bool) or int(n_weights) != n_weights or n_weights < 1:
-        raise ValueError(f"n_weights must be a whole number >= 1; got {n_weights!r}")
-    return 2.0 * lam / int(n_weights)
+    return 2.0 * lam / validate.whole_number(n_weights, "n_weights", lo=1)
 
 
-# --- bigram counts: maximum likelihood and add-α smoothing -------------------------------------
-
-def _check_counts(counts) -> np.ndarray:
-    c = losses.as_array(counts, "counts")
-    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-        raise ValueError(f"counts must be a non-empty 2-D table [previous char, next char]; got shape {list(c.shape)}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("counts contain NaN or inf; expected finite counts")
-    if np.any(c < 0):
-        raise ValueError(f"counts must be >= 0; found {c.min():.4g}")
-    return c
-
-
-def _check_alpha(alpha) -> float:
-    alpha = float(alpha)
-    if math.isnan(alpha) or alpha < 0:
-        raise ValueError(f"alpha (the pseudo-count) must be >= 0; got {alpha}")
-    return alpha
-
-
-def smoothed_bigram_probs(counts, alpha: float = 1.0) -> np.ndarray:
-    """Add-α estimate q(next | prev) = (N[prev, next] + α) / (N[prev] + Vα); α = 0 is the MLE.
-
-    α = inf gives the uniform distribution 1/V (the limit). A row with no counts has no
-    MLE (0/0): with α = 0 that is an error.
-    """
-    c = _check_counts(counts)
-    alpha = _check_alpha(alpha)
-    n_next = c.shape[1]
-    if math.isinf(alpha):
-        return np.full(c.shape, 1.0 / n_next)
-    totals = c.sum(axis=1, keepdims=True)
-    if alpha == 0 and np.any(totals == 0):
-        empty = int(np.flatnonzero(totals[:, 0] == 0)[0])
-        raise ValueError(f"row {empty} has no counts, so its MLE is 0/0; use alpha > 0")
-    return (c + alpha) / (totals + n_next * alpha)
-
+# --- bigram counts: how far add-α smoothing pulls toward uniform -------------------------------------
 
 def shrinkage_weight(row_total, alpha: float, n_next: int) -> float | np.ndarray:
     """How far add-α pulls a row toward uniform: q = (1 - s)·MLE + s·uniform with s = Vα / (N + Vα)."""
-    alpha = _check_alpha(alpha)
-    total = losses.as_array(row_total, "row_total")
+    alpha = float(alpha)
+    if math.isnan(alpha) or alpha < 0:
+        raise ValueError(f"alpha (the pseudo-count) must be >= 0; got {alpha}")
+    total = validate.as_array(row_total, "row_total")
     if np.any(total < 0):
         raise ValueError(f"row_total must be >= 0; got {total.min():.4g}")
     s = n_next * alpha / (total + n_next * alpha)
     return float(s) if np.ndim(s) == 0 else s
-
-
-def bigram_nll(probs, counts) -> float:
-    """Mean NLL (nats) of the bigrams tallied in `counts` under the model q = probs.
-
-    -Σ N[i, j] log q[i, j] / Σ N. A bigram the data contain but the model gives
-    probability 0 makes it inf (a model that calls an observed event impossible).
-    """
-    q = losses.check_probabilities(probs, "probs")
-    c = _check_counts(counts)
-    if q.shape != c.shape:
-        raise ValueError(f"probs and counts must have the same shape; got {list(q.shape)} and {list(c.shape)}")
-    if c.sum() == 0:
-        raise ValueError("counts are all zero; there is nothing to score")
-    seen = c > 0
-    if np.any(q[seen] == 0):
-        return math.inf
-    return float(-(c[seen] * np.log(q[seen])).sum() / c.sum())
 
 
 def smoothing_sweep(train_counts, val_counts, alphas) -> dict:
@@ -381,7 +274,7 @@ def smoothing_sweep(train_counts, val_counts, alphas) -> dict:
     alphas = np.asarray(alphas, dtype=float)
     train, val = [], []
     for a in alphas:
-        q = smoothed_bigram_probs(train_counts, a)
+        q = bigram_probs(train_counts, a)
         train.append(bigram_nll(q, train_counts))
         val.append(bigram_nll(q, val_counts))
     train, val = np.array(train), np.array(val)
@@ -400,13 +293,13 @@ def smoothing_at(log10_alpha: float = 0.0, prev: str = "q", *, train_counts, val
         raise ValueError(f"log10_alpha must be a finite number; got {log10_alpha}")
     if prev not in itos:
         raise ValueError(f"prev must be one of the symbols {''.join(itos)!r}; got {prev!r}")
-    train_counts, val_counts = _check_counts(train_counts), _check_counts(val_counts)
+    train_counts, val_counts = validate.counts(train_counts), validate.counts(val_counts)
     if train_counts.shape != (len(itos), len(itos)) or val_counts.shape != train_counts.shape:
         raise ValueError(f"counts must both be [{len(itos)}, {len(itos)}]; got {list(train_counts.shape)} "
                          f"and {list(val_counts.shape)}")
     alpha = 10.0 ** float(log10_alpha)
     i = list(itos).index(prev)
-    q = smoothed_bigram_probs(train_counts, alpha)
+    q = bigram_probs(train_counts, alpha)
     row_total = float(train_counts[i].sum())
     mle_row = train_counts[i] / row_total if row_total > 0 else np.full(len(itos), np.nan)
     return {"alpha": alpha, "prev": prev, "row": q[i], "mle_row": mle_row, "row_total": row_total,
@@ -414,53 +307,27 @@ def smoothing_at(log10_alpha: float = 0.0, prev: str = "q", *, train_counts, val
             "train_nll": bigram_nll(q, train_counts), "val_nll": bigram_nll(q, val_counts)}
 
 
-class SmoothingView:
-    """Left: q(next | prev), MLE against add-α. Right: train / validation NLL against α, with markers."""
-
-    def __init__(self, train_counts, val_counts, itos):
-        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
-        x = np.arange(len(itos))
-        self.mle_bars = left.bar(x - 0.2, np.zeros(len(itos)), width=0.4, color=plots.GREY, label="MLE (α = 0)")
-        self.bars = left.bar(x + 0.2, np.zeros(len(itos)), width=0.4, color=plots.ORANGE, label="add-α")
-        left.axhline(1 / len(itos), color=plots.GREY, ls=":", lw=0.8, label=f"uniform 1/{len(itos)}")
-        left.set_xticks(x, itos)
-        left.set(ylim=(0, 1), xlabel="next character", ylabel="probability", title="q(next | previous)")
-        left.legend(fontsize=8, loc="upper left")
-        sweep = smoothing_sweep(train_counts, val_counts, 10.0 ** LOG10_ALPHAS)
-        right.plot(sweep["alphas"], sweep["train"], color=plots.BLUE, label="train")
-        right.plot(sweep["alphas"], sweep["val"], color=plots.RED, label="validation")
-        right.axhline(math.log(len(itos)), color=plots.GREY, ls=":", lw=0.8, label=f"uniform: ln {len(itos)}")
-        right.set(xscale="log", xlim=(sweep["alphas"][0], sweep["alphas"][-1]),
-                  ylim=(min(sweep["train"].min(), sweep["val"].min()) - 0.05, math.log(len(itos)) + 0.1),
-                  xlabel="α (log scale)", ylabel="mean NLL (nats)", title="loss against pseudo-count α")
-        right.legend(fontsize=8, loc="upper left")
-        (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
-        (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
-        self.artists = [*self.mle_bars, *self.bars, self.train_dot, self.val_dot]
-
-    def update(self, result: dict) -> None:
-        for bar, h in zip(self.mle_bars, np.nan_to_num(result["mle_row"])):
-            bar.set_height(h)
-        for bar, h in zip(self.bars, result["row"]):
-            bar.set_height(h)
-        self.train_dot.set_data([result["alpha"]], [result["train_nll"]])
-        self.val_dot.set_data([result["alpha"]], [result["val_nll"]])
+@lru_cache(maxsize=None)
+def _default_counts() -> tuple:
+    names = load_names()
+    stoi, itos = build_vocab(names)
+    train, val = split_names(names, 0.1, seed=0)
+    return bigram_counts(train[:200], stoi), bigram_counts(val, stoi), tuple(itos)
 
 
-def describe_smoothing(result: dict) -> str:
-    """One line under the figure."""
-    return (f"α = {result['alpha']:.3g} · row '{result['prev']}' has {result['row_total']:.0f} counts, "
-            f"pulled {100 * result['shrinkage']:.1f}% of the way to uniform · train NLL {result['train_nll']:.4f} · "
-            f"validation NLL {result['val_nll']:.4f}")
+def smoothing_widget(train_counts=None, val_counts=None, itos=None, prev: str = "q", log10_alpha: float = 0.0):
+    """The α widget: a slider over log10 α and a choice of the previous character.
 
-
-def smoothing_lesson(train_counts, val_counts, itos, prev: str = "q", log10_alpha: float = 0.0):
-    """The notebook 08 α widget: a slider over log10 α and a choice of the previous character."""
+    The counts default to the lesson's: the first 200 training names and the validation names.
+    """
     from functools import partial
 
     import ipywidgets as widgets
 
-    from .widgets import Lesson, slider
+    from ...widgets import Lesson, slider
+    from .views import SmoothingView, describe_smoothing
+    if train_counts is None:
+        train_counts, val_counts, itos = _default_counts()
     controls = {"log10_alpha": slider(log10_alpha, float(LOG10_ALPHAS[0]), float(LOG10_ALPHAS[-1]), 0.25,
                                       "log10 α"),
                 "prev": widgets.Dropdown(options=list(itos), value=prev, description="previous character",
@@ -473,36 +340,26 @@ def smoothing_lesson(train_counts, val_counts, itos, prev: str = "q", log10_alph
 
 # --- checkers for the "Check yourself" exercises -----------------------------------------------
 
-def _check_relative(answer, expected: float, **kwargs) -> checks.Verdict:
-    """check_number with tolerances relative to the expected value, also below 1.
-
-    check_number's tolerance is absolute for |expected| < 1, which would accept 0 for an
-    answer like 0.002; these answers are small numbers, so scale both tolerances.
-    """
-    scale = min(1.0, abs(expected)) or 1.0
-    return checks.check_number(answer, expected, tol=1e-3 * scale, close=0.05 * scale, **kwargs)
-
-
 def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
     """Which λ on the grid gives the lowest validation MSE for this degree?"""
-    sweep = _default_sweep(_check_degree(degree))
+    sweep = _default_sweep(validate.whole_number(degree, "degree"))
     best = sweep["best_lam"]
     mistakes = {"that λ gives the lowest training loss; the question asks about validation":
                 float(sweep["lams"][int(np.argmin(sweep["train"]))]),
                 "that is log10 λ; give λ itself (10 ** that)": math.log10(best)}
-    return _check_relative(answer, best, mistakes=mistakes,
+    return checks.check_relative(answer, best, mistakes=mistakes,
                                hint="take the λ at np.argmin of the validation curve, not of the training curve")
 
 
 def check_penalty(answer, w, lam: float = 0.01) -> checks.Verdict:
     """The notes' penalty λ · mean(w²) for the given weights."""
-    w = losses.as_array(w, "w")
+    w = validate.as_array(w, "w")
     mistakes = {"that is λ · sum(w²); the notes' form takes the mean": float(lam * np.sum(w ** 2)),
                 "you forgot to multiply by λ": float(np.mean(w ** 2)),
                 "that is λ · mean(|w|), the L1 penalty; square the weights": float(lam * np.mean(np.abs(w))),
                 "that is λ · (mean w)²: square each weight first, then average": float(lam * np.mean(w) ** 2),
                 "that is λ · ‖w‖, not λ · mean(w²)": float(lam * np.linalg.norm(w))}
-    return _check_relative(answer, l2_penalty(w, lam), mistakes=mistakes,
+    return checks.check_relative(answer, l2_penalty(w, lam), mistakes=mistakes,
                                hint="square every weight, take the mean, multiply by λ")
 
 
@@ -514,7 +371,7 @@ def check_unseen_probability(answer, row_total: float, n_next: int = 27, alpha: 
                 "the denominator also gets α for every one of the V next characters: N + Vα":
                     alpha / (row_total + alpha),
                 "add α to the count, but also add Vα to the row total": alpha / row_total if row_total else math.inf}
-    return _check_relative(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
+    return checks.check_relative(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
 
 
 def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
@@ -522,5 +379,5 @@ def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
     mistakes = {"you dropped the 2 from the derivative of w²": lam / n_weights,
                 "weight_decay=λ matches (λ/2)·Σw², not λ·mean(w²)": lam,
                 "that matches λ·Σw² (a sum); the mean divides by the number of weights": 2 * lam}
-    return _check_relative(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
+    return checks.check_relative(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
                                hint="differentiate (λ/n)·Σw² with respect to one weight")

@@ -1,4 +1,4 @@
-"""Notebook 03: "why not just subtract the distributions?" answered by experiment.
+"""Lesson 03 (nll_and_cross_entropy): "why not just subtract the distributions?" answered by experiment.
 
 Three losses between a classifier's softmax q and the one-hot target y, each averaged
 over the examples:
@@ -8,9 +8,9 @@ over the examples:
     l1   absolute difference     Σ_c |q_c − y_c|
 
 Pure numpy functions give each loss and its gradient with respect to the logits (checked
-against torch autograd in tests/test_ce_demo.py), the gradient-vs-confidence widget,
-a seeded toy training run, the expected score of each loss (proper scoring), and the
-checkers of notebook 03's exercises.
+against torch autograd in tests/lessons/test_nll_and_cross_entropy.py), the
+gradient-vs-confidence widget, a seeded toy training run, the expected score of each
+loss (proper scoring), and the checkers of the lesson's exercises.
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import math
 
 import numpy as np
 
-from . import checks, losses, plots
+from .. import checks, losses, plots, validate
 
 LOSSES = ("ce", "mse", "l1")
-NAMES = {"ce": "cross-entropy", "mse": "squared difference", "l1": "absolute difference"}
-COLORS = {"ce": plots.BLUE, "mse": plots.ORANGE, "l1": plots.GREEN}
+LOSS_LABELS = {"ce": "cross-entropy", "mse": "squared difference", "l1": "absolute difference"}
+LOSS_COLORS = {"ce": plots.BLUE, "mse": plots.ORANGE, "l1": plots.GREEN}
 P_GRID = np.logspace(-4, math.log10(0.999), 300)  # true-class probabilities for the curves
 
 
@@ -37,11 +37,11 @@ def _loss_name(loss: str) -> str:
 def per_example(logits, target, loss: str = "ce") -> tuple[np.ndarray, np.ndarray]:
     """Each example's loss [N] and its gradient w.r.t. that example's logits [N, C]."""
     _loss_name(loss)
-    z = losses.as_array(logits, "logits")
+    z = validate.as_array(logits, "logits")
     if z.ndim != 2:
         raise ValueError(f"logits must be [N, C]; got shape {list(z.shape)}")
-    t = losses.as_class_indices(target)
-    losses.check_targets(t, z.shape[:1], z.shape[1], None)
+    t = validate.as_class_indices(target)
+    validate.targets(t, z.shape[:1], z.shape[1], None)
     n, c = z.shape
     q = losses.softmax(z)                   # [N, C]
     y = np.eye(c)[t]                        # [N, C] one-hot targets
@@ -57,9 +57,9 @@ def per_example(logits, target, loss: str = "ce") -> tuple[np.ndarray, np.ndarra
 
 def loss_and_grad(logits, target, loss: str = "ce") -> tuple[float, np.ndarray]:
     """The mean loss over N examples and its gradient w.r.t. the logits [N, C] (or [C] for one example)."""
-    z = losses.as_array(logits, "logits")
+    z = validate.as_array(logits, "logits")
     single = z.ndim == 1
-    t = np.atleast_1d(losses.as_class_indices(target)) if single else target
+    t = np.atleast_1d(validate.as_class_indices(target)) if single else target
     values, grads = per_example(z[None] if single else z, t, loss)
     n = len(values)
     return float(values.mean()), (grads[0] if single else grads / n)  # the mean divides by N
@@ -67,8 +67,7 @@ def loss_and_grad(logits, target, loss: str = "ce") -> tuple[float, np.ndarray]:
 
 def logits_for_true_prob(true_prob, n_classes: int = 3) -> np.ndarray:
     """Logits whose softmax puts `true_prob` on class 0 and splits the rest evenly."""
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise ValueError(f"n_classes must be a whole number >= 2; got {n_classes!r}")
+    n_classes = validate.whole_number(n_classes, "n_classes", lo=2)
     p = float(true_prob)
     if not 0 < p < 1:
         raise ValueError(f"true_prob must be strictly between 0 and 1; got {true_prob!r}")
@@ -99,8 +98,8 @@ class GradientView:
         self.lines, self.dots = {}, {}
         for ax, key in ((left, "values"), (right, "grad_norms")):
             for name in LOSSES:
-                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=COLORS[name], lw=2, label=NAMES[name])
-                dot, = ax.plot([], [], "o", color=COLORS[name], ms=7)
+                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=LOSS_COLORS[name], lw=2, label=LOSS_LABELS[name])
+                dot, = ax.plot([], [], "o", color=LOSS_COLORS[name], ms=7)
                 self.lines[key, name], self.dots[key, name] = line, dot
             ax.set_xscale("log")
             ax.set_xlim(P_GRID[0], 1)
@@ -124,23 +123,23 @@ class GradientView:
             m.set_xdata([r["true_prob"], r["true_prob"]])
 
 
-def describe(r: dict) -> str:
+def describe_gradient(r: dict) -> str:
     """The readout under the gradient figure."""
-    parts = [f"{NAMES[n]} {r[n]['value']:.4f} (gradient {r[n]['grad_norm']:.4f})" for n in LOSSES]
+    parts = [f"{LOSS_LABELS[n]} {r[n]['value']:.4f} (gradient {r[n]['grad_norm']:.4f})" for n in LOSSES]
     return f"q[true] = {r['true_prob']:.4f}, C = {r['n_classes']}<br>" + " · ".join(parts)
 
 
-def gradient_lesson():
-    """Notebook 03's widget: the true-class probability (log slider) and the number of classes."""
+def gradient_widget():
+    """The lesson's widget: the true-class probability (log slider) and the number of classes."""
     import ipywidgets as widgets
 
-    from .widgets import Lesson, slider
+    from ..widgets import Lesson, slider
     prob = widgets.FloatLogSlider(value=0.01, base=10, min=-4, max=math.log10(0.999), step=0.05,
                                   description="q[true class]", readout_format=".4f",
                                   style={"description_width": "initial"}, layout=widgets.Layout(width="320px"))
     classes = slider(3, 2, 10, 1, "classes C", integer=True)
     return Lesson({"true_prob": prob, "n_classes": classes}, gradient_vs_confidence, GradientView(),
-                  describe, title="gradient vs confidence")
+                  describe_gradient, title="gradient vs confidence")
 
 
 # --- a toy problem trained three ways ------------------------------------------------------------
@@ -197,9 +196,9 @@ def plot_training(histories: dict, axes) -> None:
         raise ValueError(f"plot_training draws on 3 axes; got {len(axes)}")
     for name, h in histories.items():
         steps = np.arange(1, len(h["nll"]) + 1)
-        axes[0].plot(steps, h["loss"] / h["loss"][0], color=COLORS[name], lw=2, label=f"trained on {NAMES[name]}")
-        axes[1].plot(steps, h["nll"], color=COLORS[name], lw=2)
-        axes[2].plot(steps, h["accuracy"], color=COLORS[name], lw=2)
+        axes[0].plot(steps, h["loss"] / h["loss"][0], color=LOSS_COLORS[name], lw=2, label=f"trained on {LOSS_LABELS[name]}")
+        axes[1].plot(steps, h["nll"], color=LOSS_COLORS[name], lw=2)
+        axes[2].plot(steps, h["accuracy"], color=LOSS_COLORS[name], lw=2)
     axes[0].set(xlabel="step", ylabel="loss / its value at step 1", title="each run's own training loss",
                 ylim=(0, 1.05))
     axes[1].set(xlabel="step", ylabel="NLL (nats)", title="NLL on the training set")
@@ -218,7 +217,7 @@ def expected_scores(p_true: float, q_grid=None) -> dict:
     p = float(p_true)
     if not 0 < p < 1:
         raise ValueError(f"p_true must be strictly between 0 and 1; got {p_true!r}")
-    q = np.linspace(0.001, 0.999, 999) if q_grid is None else losses.as_array(q_grid, "q_grid")
+    q = np.linspace(0.001, 0.999, 999) if q_grid is None else validate.as_array(q_grid, "q_grid")
     if q.ndim != 1 or np.any(q <= 0) or np.any(q >= 1):
         raise ValueError("q_grid must be 1-D with every value strictly between 0 and 1")
     # outcome class 0 (probability p): y = (1, 0); class 1 (1 − p): y = (0, 1); prediction (q, 1 − q)
@@ -261,7 +260,7 @@ def check_bits(answer, nats: float) -> checks.Verdict:
 
 def check_ignore_index(answer, logits, target, ignore_index: int = -100) -> checks.Verdict:
     """Exercise: the mean cross-entropy when some targets are ignore_index."""
-    t = losses.as_class_indices(target)
+    t = validate.as_class_indices(target)
     expected = losses.cross_entropy(logits, t, ignore_index=ignore_index)
     keep = t != ignore_index
     total = expected * keep.sum()

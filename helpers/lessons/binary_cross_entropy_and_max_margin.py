@@ -1,10 +1,7 @@
-"""Binary cross-entropy and max-margin (hinge) losses (notebook 07), and the margin widget.
+"""Lesson 07 (binary_cross_entropy_and_max_margin): the margin picture, its widget, and the checkers.
 
-All numpy float64, in nats. Each loss mirrors a `torch.nn.functional` twin
-(tests/test_binary.py checks them against torch): `bce` ~ F.binary_cross_entropy,
-`bce_with_logits` ~ F.binary_cross_entropy_with_logits, `multiclass_hinge(...,
-divide_by_classes=True)` ~ F.multi_margin_loss; `binary_hinge` is the two-class hinge
-max(0, 1 - y·f) with labels y in {-1, +1}.
+The losses (bce, bce_with_logits, sigmoid, binary_hinge, multiclass_hinge) are written out
+in the notebook and kept, checked against torch, in `helpers.losses`. All numpy float64, nats.
 """
 from __future__ import annotations
 
@@ -12,127 +9,20 @@ import math
 
 import numpy as np
 
-from . import checks, plots
-from .losses import as_array, as_class_indices, reduce as _reduce
-
-TORCH_LOG_FLOOR = -100.0  # F.binary_cross_entropy clamps each log at -100
-
-
-def _finite(arr: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; expected finite numbers")
-
-
-def _pair(a, b, a_name: str, b_name: str) -> tuple[np.ndarray, np.ndarray]:
-    x, y = as_array(a, a_name), as_array(b, b_name)
-    if x.shape != y.shape:
-        raise ValueError(f"{a_name} has shape {list(x.shape)} but {b_name} has shape {list(y.shape)}; "
-                         "they must match (one target per prediction)")
-    if x.size == 0:
-        raise ValueError(f"{a_name} is empty; expected at least one value")
-    _finite(x, a_name)
-    _finite(y, b_name)
-    return x, y
-
-
-
-def _check_unit_interval(arr: np.ndarray, name: str, hint: str = "") -> None:
-    if np.any(arr < 0) or np.any(arr > 1):
-        bad = arr[(arr < 0) | (arr > 1)].ravel()[0]
-        raise ValueError(f"{name} must be in [0, 1]; got {bad:.4g}.{hint}")
-
-
-# --- binary cross-entropy --------------------------------------------------------------------
-
-def sigmoid(logits) -> np.ndarray:
-    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
-    x = as_array(logits, "logits")
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def bernoulli_likelihood(q, y) -> np.ndarray:
-    """p(y | q) = q^y (1 - q)^(1 - y): the probability a model with P(y=1) = q gives to label y."""
-    qa, ya = _pair(q, y, "q", "y")
-    _check_unit_interval(qa, "q", " q is a probability: apply sigmoid to logits first.")
-    if not np.all((ya == 0) | (ya == 1)):
-        raise ValueError("y must be 0 or 1 for the Bernoulli likelihood")
-    return np.where(ya == 1, qa, 1 - qa)
-
-
-def bce(probs, target, reduction: str = "mean", log_floor: float | None = None):
-    """Binary cross-entropy -[y log q + (1 - y) log(1 - q)] on probabilities q, in nats.
-
-    log_floor=-100 clamps each log like F.binary_cross_entropy; without it, q = 0 with
-    y = 1 gives inf, which is the true value.
-    """
-    q, y = _pair(probs, target, "probs", "target")
-    _check_unit_interval(q, "probs", " Did you pass logits? Use bce_with_logits, or apply sigmoid first.")
-    _check_unit_interval(y, "target")
-    with np.errstate(divide="ignore"):
-        log_q, log_1mq = np.log(q), np.log1p(-q)
-    if log_floor is not None:
-        log_q, log_1mq = np.maximum(log_q, log_floor), np.maximum(log_1mq, log_floor)
-    # y·log q is 0 when y = 0 even if log q = -inf (0·inf would be NaN)
-    terms = y * np.where(y > 0, log_q, 0.0) + (1 - y) * np.where(y < 1, log_1mq, 0.0)
-    return _reduce(-terms, reduction)
-
-
-def bce_with_logits(logits, target, reduction: str = "mean"):
-    """BCE straight from logits, stable: max(x, 0) - x·y + log(1 + exp(-|x|))."""
-    x, y = _pair(logits, target, "logits", "target")
-    _check_unit_interval(y, "target")
-    return _reduce(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))), reduction)
-
-
-# --- max-margin (hinge) losses ----------------------------------------------------------------
-
-def binary_hinge(scores, target, margin: float = 1.0, reduction: str = "mean"):
-    """max(0, margin - y·f) with labels y in {-1, +1} and raw scores f (not probabilities)."""
-    f, y = _pair(scores, target, "scores", "target")
-    if not np.all((y == 1) | (y == -1)):
-        raise ValueError("hinge targets must be -1 or +1; convert 0/1 labels with y = 2·label - 1")
-    return _reduce(np.maximum(0.0, margin - y * f), reduction)
-
-
-def multiclass_hinge(scores, target, margin: float = 1.0, divide_by_classes: bool = False):
-    """Multi-class hinge: sum over wrong classes j of max(0, s_j - s_true + margin), mean over rows.
-
-    divide_by_classes=True also divides each row by the number of classes C, which is
-    what F.multi_margin_loss does.
-    """
-    s = as_array(scores, "scores")
-    if s.ndim not in (1, 2) or s.shape[-1] < 2:
-        raise ValueError(f"scores must be [C] or [N, C] with C >= 2 classes; got shape {list(s.shape)}")
-    _finite(s, "scores")
-    s2 = s.reshape(-1, s.shape[-1])
-    t = np.atleast_1d(as_class_indices(target))
-    if t.shape != (s2.shape[0],):
-        raise ValueError(f"target must hold one class index per row ({s2.shape[0]}); got shape {list(np.shape(target))}")
-    n_classes = s2.shape[1]
-    if t.min() < 0 or t.max() >= n_classes:
-        bad = int(t.min() if t.min() < 0 else t.max())
-        raise ValueError(f"class index {bad} is out of range: expected 0 <= index < {n_classes}")
-    true = np.take_along_axis(s2, t[:, None], axis=1)
-    parts = np.maximum(0.0, s2 - true + margin)
-    parts[np.arange(len(t)), t] = 0.0  # the true class does not compete with itself
-    per_row = parts.sum(axis=1)
-    if divide_by_classes:
-        per_row = per_row / n_classes
-    return float(per_row.mean())
+from .. import checks, losses, plots, validate
 
 
 # --- the margin picture: every binary loss as a function of m = y·f(x) -----------------------
 
-LOSS_NAMES = ("0-1", "hinge", "logistic", "squared")
-LOSS_COLORS = {"0-1": plots.GREY, "hinge": plots.GREEN, "logistic": plots.BLUE, "squared": plots.RED}
+MARGIN_LOSSES = ("0-1", "hinge", "logistic", "squared")
+MARGIN_COLORS = {"0-1": plots.GREY, "hinge": plots.GREEN, "logistic": plots.BLUE, "squared": plots.RED}
 MLIM, LLIM = (-3.0, 3.0), (-0.2, 5.0)
 CONFIDENT = 1.0  # |m| beyond this counts as a confident answer in the picture
 
 
 def margin_losses(margin) -> dict:
     """Each loss at margin m = y·f: 0-1 [m <= 0], hinge max(0, 1-m), logistic log(1+e^-m), squared (1-m)²."""
-    m = as_array(margin, "margin")
-    _finite(m, "margin")
+    m = validate.finite(validate.as_array(margin, "margin"), "margin")
     return {"0-1": (m <= 0).astype(float), "hinge": np.maximum(0.0, 1 - m),
             "logistic": np.logaddexp(0.0, -m), "squared": (1 - m) ** 2}
 
@@ -164,12 +54,12 @@ class MarginView:
         ax.text(2.0, 1.02, "confident and right", ha="center", fontsize=10, color=plots.GREEN, transform=above)
         grid = np.linspace(*MLIM, 601)
         for name, values in margin_losses(grid).items():
-            ax.plot(grid, values, color=LOSS_COLORS[name], lw=2, label=name,
+            ax.plot(grid, values, color=MARGIN_COLORS[name], lw=2, label=name,
                     drawstyle="steps-post" if name == "0-1" else "default")
         self.markers, self.labels = {}, {}
-        for name in LOSS_NAMES:
-            (self.markers[name],) = ax.plot([], [], "o", color=LOSS_COLORS[name], ms=8, mec="black")
-            self.labels[name] = ax.text(0, 0, "", fontsize=9, color=LOSS_COLORS[name], fontweight="bold")
+        for name in MARGIN_LOSSES:
+            (self.markers[name],) = ax.plot([], [], "o", color=MARGIN_COLORS[name], ms=8, mec="black")
+            self.labels[name] = ax.text(0, 0, "", fontsize=9, color=MARGIN_COLORS[name], fontweight="bold")
         self.cursor = ax.axvline(0, color="black", lw=1, ls="--")
         ax.set(xlim=MLIM, ylim=LLIM, xlabel="margin m = y·f(x)   (left of 0: wrong; right of 0: right)",
                ylabel="loss")
@@ -181,10 +71,10 @@ class MarginView:
         self.cursor.set_xdata([m, m])
         shown = {k: min(v, LLIM[1] - 0.3) for k, v in result["values"].items()}  # off-scale stays on the chart
         label_y, last = {}, -np.inf
-        for name in sorted(LOSS_NAMES, key=shown.get):  # stack labels so they never overlap
+        for name in sorted(MARGIN_LOSSES, key=shown.get):  # stack labels so they never overlap
             last = label_y[name] = max(shown[name] + 0.1, last + 0.35)
         side = -0.5 if m > MLIM[1] - 0.6 else 0.1  # labels flip to the left near the right edge
-        for name in LOSS_NAMES:
+        for name in MARGIN_LOSSES:
             self.markers[name].set_data([m], [shown[name]])
             self.markers[name].set_marker("^" if result["values"][name] > shown[name] else "o")  # ^: off the chart
             self.labels[name].set_position((m + side, label_y[name]))
@@ -193,13 +83,13 @@ class MarginView:
 
 def describe_margin(result: dict) -> str:
     """Readout: the margin, its region and the four loss values."""
-    vals = " · ".join(f"<b style='color:{LOSS_COLORS[k]}'>{k}</b> {v:.4f}" for k, v in result["values"].items())
+    vals = " · ".join(f"<b style='color:{MARGIN_COLORS[k]}'>{k}</b> {v:.4f}" for k, v in result["values"].items())
     return f"m = {result['margin']:.2f} ({result['region']}) · {vals}"
 
 
-def margin_lesson():
-    """Notebook 07's widget: slide the margin and compare how the four losses respond."""
-    from .widgets import Lesson, slider
+def margin_widget():
+    """The lesson's widget: slide the margin and compare how the four losses respond."""
+    from ..widgets import Lesson, slider
     return Lesson({"margin": slider(2.0, -3.0, 3.0, 0.1, "margin m = y·f(x)")}, losses_at_margin,
                   MarginView(), describe_margin, title="losses vs the margin")
 
@@ -208,13 +98,13 @@ def margin_lesson():
 
 def check_bce(answer, probs, target) -> checks.Verdict:
     """The mean BCE of probabilities against 0/1 targets, with hints for the usual slips."""
-    q, y = _pair(probs, target, "probs", "target")
-    want = bce(q, y)
+    q, y = validate.pair(probs, target, "probs", "target")
+    want = losses.bce(q, y)
     only_pos = float(-(y * np.log(q)).mean())
     return checks.check_number(answer, want, mistakes={
-        "that is the sum over the examples; BCE's default is the mean": bce(q, y, "sum"),
+        "that is the sum over the examples; BCE's default is the mean": losses.bce(q, y, "sum"),
         "you kept only y·log q; the (1 - y)·log(1 - q) term scores the 0 labels": only_pos,
-        "you swapped q and 1 - q: q is the probability of the label 1": bce(1 - q, y),
+        "you swapped q and 1 - q: q is the probability of the label 1": losses.bce(1 - q, y),
         "that is in bits; the course works in nats": want / math.log(2),
         "you forgot the minus sign": -want,
     }, hint="for each example take -log of the probability the model gave to the true label, then average")
@@ -227,12 +117,12 @@ BCE_LOGIT_CASES = [(np.array([0.0, 2.0, -3.0]), np.array([1.0, 0.0, 1.0])),
 
 def check_bce_with_logits_fn(fn) -> checks.Verdict:
     """A learner's bce_with_logits(logits, target) -> mean loss, including huge logits."""
-    verdict = checks.check_function(fn, bce_with_logits, BCE_LOGIT_CASES, mistakes={
+    verdict = checks.check_function(fn, losses.bce_with_logits, BCE_LOGIT_CASES, mistakes={
         "you clamped the log at -100 like F.binary_cross_entropy; from logits no clamp is needed":
-            lambda x, y: bce(sigmoid(x), y, log_floor=TORCH_LOG_FLOOR),
+            lambda x, y: losses.bce(losses.sigmoid(x), y, log_floor=losses.TORCH_LOG_FLOOR),
         "you treated the logits as probabilities; they are log-odds, apply the log-sigmoid":
             lambda x, y: float(np.mean(-(y * x + (1 - y) * (1 - x)))),
-        "that is the sum; return the mean over examples": lambda x, y: bce_with_logits(x, y, "sum"),
+        "that is the sum; return the mean over examples": lambda x, y: losses.bce_with_logits(x, y, "sum"),
     })
     if verdict.status == "wrong" and ("inf" in verdict.detail or "nan" in verdict.detail):
         # NaN never equals NaN, so the naive formula is recognised by its non-finite result
@@ -244,9 +134,9 @@ def check_bce_with_logits_fn(fn) -> checks.Verdict:
 
 def check_multi_margin(answer, scores, target, margin: float = 1.0) -> checks.Verdict:
     """What F.multi_margin_loss returns (hinge summed over wrong classes, divided by C)."""
-    want = multiclass_hinge(scores, target, margin, divide_by_classes=True)
-    total = multiclass_hinge(scores, target, margin)
-    c = as_array(scores).shape[-1]
+    want = losses.multiclass_hinge(scores, target, margin, divide_by_classes=True)
+    total = losses.multiclass_hinge(scores, target, margin)
+    c = validate.as_array(scores).shape[-1]
     return checks.check_number(answer, want, mistakes={
         "that is the summed hinge (the CS231n number); F.multi_margin_loss divides it by C": total,
         "you included the true class: its own term is always max(0, margin) and is left out": (total + margin) / c,
@@ -260,7 +150,7 @@ def check_confident_right(answer) -> checks.Verdict:
     want = {"0-1", "hinge"}
     why = {"logistic": "logistic is small at m = 2 but never exactly 0: log(1 + e^-2) > 0",
            "squared": "squared is (1 - 2)² = 1 at m = 2: it punishes being too right"}
-    verdict = checks.check_choice(answer, want, options=LOSS_NAMES)
+    verdict = checks.check_choice(answer, want, options=MARGIN_LOSSES)
     if verdict.status == "correct":  # sorted: a set's printed order changes between runs
         return checks.Verdict("correct", str(sorted(want)))
     if verdict.status != "wrong" or "not one of the options" in verdict.detail:

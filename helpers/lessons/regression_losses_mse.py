@@ -1,8 +1,7 @@
-"""Regression losses (notebook 06): MSE, MAE, Huber, Gaussian NLL, line fits, the outlier widget.
+"""Lesson 06 (regression_losses_mse): line fits under MSE, MAE and Huber, the outlier widget, checkers.
 
-All numpy float64. Each loss mirrors its `torch.nn.functional` twin (tests/test_regression.py
-checks them against torch): `mse` ~ F.mse_loss, `mae` ~ F.l1_loss, `huber` ~ F.huber_loss,
-`gaussian_nll` ~ F.gaussian_nll_loss(..., full=True) with a fixed sigma.
+The losses themselves (mse, mae, huber, gaussian_nll) are written out in the notebook and
+kept, checked against torch, in `helpers.losses`. Everything here is numpy float64.
 """
 from __future__ import annotations
 
@@ -10,63 +9,13 @@ import math
 
 import numpy as np
 
-from . import checks, plots
-from .losses import as_array, reduce as _reduce
-
-
-
-# --- the losses ------------------------------------------------------------------------
-
-def _pair(pred, target) -> tuple[np.ndarray, np.ndarray]:
-    p, t = as_array(pred, "pred"), as_array(target, "target")
-    if p.shape != t.shape:
-        raise ValueError(f"pred has shape {list(p.shape)} but target has shape {list(t.shape)}; "
-                         "they must match (one prediction per target)")
-    if p.size == 0:
-        raise ValueError("pred and target are empty; expected at least one value")
-    for arr, name in ((p, "pred"), (t, "target")):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or inf; expected finite numbers")
-    return p, t
-
-
-
-def mse(pred, target, reduction: str = "mean"):
-    """Squared error (pred - target)², averaged (mean), added up (sum) or per element (none)."""
-    p, t = _pair(pred, target)
-    return _reduce((p - t) ** 2, reduction)
-
-
-def mae(pred, target, reduction: str = "mean"):
-    """Absolute error |pred - target| (F.l1_loss)."""
-    p, t = _pair(pred, target)
-    return _reduce(np.abs(p - t), reduction)
-
-
-def huber(pred, target, delta: float = 1.0, reduction: str = "mean"):
-    """Huber loss (F.huber_loss): r²/2 for |r| <= delta, delta·(|r| - delta/2) beyond."""
-    if not delta > 0:
-        raise ValueError(f"delta must be > 0; got {delta}")
-    p, t = _pair(pred, target)
-    r = np.abs(p - t)
-    return _reduce(np.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta)), reduction)
-
-
-def gaussian_nll(pred, target, sigma: float = 1.0, reduction: str = "mean"):
-    """-log N(target | pred, sigma²) in nats: (target-pred)²/(2σ²) + log(σ) + log(2π)/2."""
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0 (it is a standard deviation); got {sigma}")
-    p, t = _pair(pred, target)
-    values = (t - p) ** 2 / (2 * sigma ** 2) + math.log(sigma) + 0.5 * math.log(2 * math.pi)
-    return _reduce(values, reduction)
+from .. import checks, losses, plots, validate
 
 
 # --- fitting a line y = a x + b under each loss ------------------------------------------------
 
 def _xy(x, y) -> tuple[np.ndarray, np.ndarray]:
-    xa, ya = _pair(x, y)
-    if xa.ndim != 1:
-        raise ValueError(f"x and y must be 1-D lists of points; got shape {list(xa.shape)}")
+    xa, ya = validate.points(x, y)
     if xa.size < 2 or np.ptp(xa) == 0:
         raise ValueError("a line needs at least two points with different x values")
     return xa, ya
@@ -122,17 +71,17 @@ def fit_line_huber(x, y, delta: float = 1.0, steps: int = 300) -> tuple[float, f
 
 # --- the outlier widget ---------------------------------------------------------------------
 
-TRUE_SLOPE, TRUE_INTERCEPT, NOISE = 0.5, 1.0, 0.4
+TRUE_SLOPE, TRUE_INTERCEPT, LINE_NOISE = 0.5, 1.0, 0.4
 OUTLIER_X = 9.0
 XLIM, YLIM = (-0.5, 10.5), (-12.0, 22.0)
-LOSS_COLORS = {"MSE": plots.RED, "MAE": plots.GREEN, "Huber": plots.BLUE}
+FIT_COLORS = {"MSE": plots.RED, "MAE": plots.GREEN, "Huber": plots.BLUE}
 
 
 def outlier_data(seed: int = 0, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """n points on y = 0.5 x + 1 plus Gaussian noise (sd 0.4), x evenly spread over [0, 10]."""
     rng = np.random.default_rng(seed)
     x = np.linspace(0.0, 10.0, n)
-    return x, TRUE_SLOPE * x + TRUE_INTERCEPT + NOISE * rng.normal(size=n)
+    return x, TRUE_SLOPE * x + TRUE_INTERCEPT + LINE_NOISE * rng.normal(size=n)
 
 
 BASE_X, BASE_Y = outlier_data()
@@ -140,8 +89,8 @@ BASE_X, BASE_Y = outlier_data()
 
 def outlier_fits(outlier_y: float = 15.0, delta: float = 1.0, x=BASE_X, y=BASE_Y) -> dict:
     """Fit y = a x + b under MSE, MAE and Huber to the points plus one outlier at (9, outlier_y)."""
-    xs = np.append(as_array(x, "x"), OUTLIER_X)
-    ys = np.append(as_array(y, "y"), float(outlier_y))
+    xs = np.append(validate.as_array(x, "x"), OUTLIER_X)
+    ys = np.append(validate.as_array(y, "y"), float(outlier_y))
     fits = {"MSE": fit_line_mse(xs, ys), "MAE": fit_line_mae(xs, ys),
             "Huber": fit_line_huber(xs, ys, delta=delta)}
     return {"x": xs, "y": ys, "outlier": (OUTLIER_X, float(outlier_y)), "delta": delta,
@@ -158,7 +107,7 @@ class OutlierView:
                                   label="outlier (slider)", zorder=4)
         styles = {"MSE": dict(lw=2), "MAE": dict(lw=4, alpha=0.6), "Huber": dict(lw=2, ls="--")}  # MAE and
         self.lines = {name: ax.plot([], [], color=c, label=name, **styles[name])[0]  # Huber often overlap
-                      for name, c in LOSS_COLORS.items()}
+                      for name, c in FIT_COLORS.items()}
         self.xs = np.array(XLIM)
         ax.set(xlim=XLIM, ylim=YLIM, xlabel="x", ylabel="y", title="the line each loss fits")
         ax.legend(loc="upper left", fontsize=9)
@@ -172,14 +121,14 @@ class OutlierView:
 
 def describe_fits(result: dict) -> str:
     """Readout: each loss's slope and intercept (the points alone have slope about 0.5)."""
-    parts = [f"<b style='color:{LOSS_COLORS[k]}'>{k}</b> slope {a:.3f}, intercept {b:.3f}"
+    parts = [f"<b style='color:{FIT_COLORS[k]}'>{k}</b> slope {a:.3f}, intercept {b:.3f}"
              for k, (a, b) in result["fits"].items()]
     return f"outlier y = {result['outlier'][1]:.1f} · " + " · ".join(parts)
 
 
-def outlier_lesson():
-    """Notebook 06's widget: drag the outlier up and down and watch the three lines."""
-    from .widgets import Lesson, slider
+def outlier_widget():
+    """The lesson's widget: drag the outlier up and down and watch the three lines."""
+    from ..widgets import Lesson, slider
     controls = {"outlier_y": slider(15.0, -10.0, 20.0, 0.5, "outlier's y"),
                 "delta": slider(1.0, 0.25, 5.0, 0.25, "Huber delta")}
     return Lesson(controls, outlier_fits, OutlierView(), describe_fits,
@@ -190,11 +139,11 @@ def outlier_lesson():
 
 def check_mse(answer, pred, target) -> checks.Verdict:
     """The mean squared error of pred against target, with hints for the usual slips."""
-    p, t = _pair(pred, target)
-    return checks.check_number(answer, mse(p, t), mistakes={
-        "that is the sum of squared errors; the mean divides by N": mse(p, t, "sum"),
-        "that is the mean absolute error: square the differences, do not take |.|": mae(p, t),
-        "that is the root of the MSE (RMSE); leave out the square root": math.sqrt(mse(p, t)),
+    p, t = validate.pair(pred, target)
+    return checks.check_number(answer, losses.mse(p, t), mistakes={
+        "that is the sum of squared errors; the mean divides by N": losses.mse(p, t, "sum"),
+        "that is the mean absolute error: square the differences, do not take |.|": losses.mae(p, t),
+        "that is the root of the MSE (RMSE); leave out the square root": math.sqrt(losses.mse(p, t)),
         "you averaged the signed differences and squared that; square each difference first":
             float((p - t).mean() ** 2),
     }, hint="subtract, square each difference, then average")
@@ -202,16 +151,15 @@ def check_mse(answer, pred, target) -> checks.Verdict:
 
 def check_sum_lr(answer, lr_mean: float, n: int) -> checks.Verdict:
     """The learning rate that makes sum-of-squares training take the same steps as mean-MSE."""
-    want = lr_mean / n
-    scale = min(1.0, abs(want)) or 1.0  # the answer is small: tolerances relative to it, not absolute
-    return checks.check_number(answer, want, tol=1e-2 * scale, close=0.1 * scale, mistakes={
+    want = lr_mean / n  # a small number: check_relative scales the tolerances to it
+    return checks.check_relative(answer, want, tol=1e-2, close=0.1, mistakes={
         "the sum's gradient is N times larger, so the learning rate must be N times smaller": lr_mean * n,
         "with the same learning rate the sum takes N times bigger steps": lr_mean,
     }, hint="grad(sum) = N · grad(mean); the step is lr · grad")
 
 
 def _huber_ref(r, delta):
-    return huber(np.asarray(r, float), np.zeros(np.shape(r)), delta, "none")
+    return losses.huber(np.asarray(r, float), np.zeros(np.shape(r)), delta, "none")
 
 
 HUBER_CASES = [(np.array([0.0, 0.5, -0.8, 2.0, -3.0]), 1.0), (np.array([0.1, 4.0, -6.0]), 2.0),
@@ -247,14 +195,14 @@ def check_huber_fn(fn) -> checks.Verdict:
 
 def check_gaussian_nll(answer, pred, target, sigma: float) -> checks.Verdict:
     """Mean Gaussian NLL (full, with the constant) of target under N(pred, sigma²)."""
-    p, t = _pair(pred, target)
-    want = gaussian_nll(p, t, sigma)
-    m = mse(p, t)
+    p, t = validate.pair(pred, target)
+    want = losses.gaussian_nll(p, t, sigma)
+    m = losses.mse(p, t)
     return checks.check_number(answer, want, mistakes={
         "you left out the constant log(σ) + log(2π)/2; F.gaussian_nll_loss(full=True) keeps it":
             m / (2 * sigma ** 2),
         "the squared error is divided by 2σ² (the variance), not by 2σ":
             m / (2 * sigma) + math.log(sigma) + 0.5 * math.log(2 * math.pi),
         "that is the MSE itself; the NLL scales it by 1/(2σ²) and adds a constant": m,
-        "that is the sum over the points; take the mean": gaussian_nll(p, t, sigma, "sum"),
+        "that is the sum over the points; take the mean": losses.gaussian_nll(p, t, sigma, "sum"),
     }, hint="mean of (y - μ)²/(2σ²) + log σ + ½ log 2π")

@@ -1,38 +1,28 @@
-"""Notebook 09's experiments: when a new task changes the loss, what changes and what stays.
+"""Lesson 09 (designing_a_loss_for_a_new_task): when a task changes the loss, what changes and what stays.
 
 What stays: log_softmax over the class dimension (or, for independent labels, its
 two-class form, logsigmoid). What changes: the target (one-hot, smoothed, multi-hot,
 bins), the per-class weights, the mask over padding, the reduction, the temperature.
 
 Pure functions take everything they use as arguments and return numbers (float64, nats);
-tests/test_task_losses.py checks them against `torch.nn.functional`. The final exercise's
-reference (`sequence_loss`) and its diagnosing checker (`check_sequence_loss`) live here
-too, with the temperature widget (`temperature_lesson`).
+tests/lessons/test_designing_a_loss_for_a_new_task.py checks them against
+`torch.nn.functional`. The final exercise's reference is `helpers.losses.sequence_loss`;
+its diagnosing checker (`check_sequence_loss`) is here, with the catalogue of slips it
+recognises in `slips.py`. The temperature widget's figure and readout are in `views.py`;
+the tiny training loops in `training.py`.
 """
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import checks, losses, plots
-from .checks import Verdict
-
-
-@contextmanager
-def _one_thread():
-    """Run tiny training loops on one thread. On the course's busy 2-core machine, torch's
-    thread pool made the 630-point training run below about 20 times slower, not faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from ... import checks, losses, plots, validate
+from ...checks import Verdict
+from .slips import HINT_STRAIGHT_IN, SEQUENCE_MISTAKES
+from .training import descend, one_thread, train_linear
 
 
 # --- sequences [B, T, V]: masks and reductions ---------------------------------------------
@@ -40,12 +30,12 @@ def _one_thread():
 
 def token_mask(target, pad_index: int) -> np.ndarray:
     """True where a target is a real token, False where it is padding."""
-    return losses.as_class_indices(target) != pad_index
+    return validate.as_class_indices(target) != pad_index
 
 
 def _losses_and_mask(token_losses, mask):
-    lo = losses.as_array(token_losses, "token_losses")
-    m = np.asarray(mask.detach().cpu().numpy() if hasattr(mask, "detach") else mask)
+    lo = validate.as_array(token_losses, "token_losses")
+    m = np.asarray(validate.to_numpy(mask))
     if m.dtype != bool:
         raise ValueError(f"mask must be booleans (True = a real token); got dtype {m.dtype}")
     if lo.ndim != 2 or lo.shape != m.shape:
@@ -72,33 +62,14 @@ def per_sequence_mean(token_losses, mask) -> float:
 # --- label smoothing -------------------------------------------------------------------------
 
 
-def _check_eps(eps: float) -> float:
-    if not 0.0 <= eps <= 1.0:
-        raise ValueError(f"label smoothing eps must be in [0, 1]; got {eps}")
-    return float(eps)
-
-
-def smooth_targets(target, n_classes: int, eps: float) -> np.ndarray:
-    """Soft targets (1 - eps) * onehot + eps / C, as F.cross_entropy(label_smoothing=eps) uses: [..., C]."""
-    eps = _check_eps(eps)
-    t = losses.as_class_indices(target)
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be >= 1; got {n_classes}")
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
-        raise ValueError(f"class index {int(t.min() if t.min() < 0 else t.max())} is out of range: "
-                         f"expected 0 <= index < {n_classes}")
-    onehot = np.eye(n_classes)[t]
-    return (1.0 - eps) * onehot + eps / n_classes
-
-
 def loss_vs_gap(gaps, n_classes: int, eps: float) -> np.ndarray:
     """Smoothed cross-entropy when the true class's logit is `gap` above the others (all equal)."""
-    eps = _check_eps(eps)
-    g = losses.as_array(gaps, "gaps")
+    eps = validate.unit_interval(eps, "label smoothing eps")
+    g = validate.as_array(gaps, "gaps")
     logits = np.zeros(g.shape + (n_classes,))
     logits[..., 0] = g
     lp = losses.log_softmax(logits)
-    p = smooth_targets(0, n_classes, eps)
+    p = losses.smooth_targets(0, n_classes, eps)
     return -(p * lp).sum(axis=-1)
 
 
@@ -112,7 +83,7 @@ def draw_loss_vs_gap(ax, gaps, n_classes: int, eps_values=(0.0, 0.1)) -> None:
 
 def best_gap(n_classes: int, eps: float) -> float:
     """The logit gap that minimises the smoothed loss: log of (1 - eps + eps/C) / (eps/C). inf if eps = 0."""
-    eps = _check_eps(eps)
+    eps = validate.unit_interval(eps, "label smoothing eps")
     if eps == 0:
         return math.inf
     return math.log((1 - eps + eps / n_classes) / (eps / n_classes))
@@ -121,123 +92,10 @@ def best_gap(n_classes: int, eps: float) -> float:
 # --- the final exercise: masked, weighted, label-smoothed sequence loss --------------------------
 
 
-def _check_weight(weight, n_classes: int) -> np.ndarray:
-    if weight is None:
-        return np.ones(n_classes)
-    w = losses.as_array(weight, "weight")
-    if w.shape != (n_classes,):
-        raise ValueError(f"weight must have one entry per class, shape [{n_classes}]; got {list(w.shape)}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weight must be finite and >= 0")
-    return w
-
-
-def sequence_loss(logits, target, weight=None, pad_index: int = -100, eps: float = 0.0) -> float:
-    """Masked, class-weighted, label-smoothed mean cross-entropy of [B, T, V] logits, in nats.
-
-    Matches F.cross_entropy(logits.transpose(1, 2), target, weight=weight,
-    ignore_index=pad_index, label_smoothing=eps): each real token scores
-    -sum_c w[c] * p[c] * log q[c] with p = (1 - eps) onehot + eps / V (so the smoothing
-    term weighs each class by ITS weight), and the sum over real tokens is divided by
-    the sum of the weights of their true classes, w[target].
-    """
-    x = losses.as_array(logits, "logits")
-    if x.ndim != 3:
-        raise ValueError(f"logits must be [B, T, V]; got shape {list(x.shape)}")
-    t = losses.as_class_indices(target)
-    n_classes = x.shape[-1]
-    w = _check_weight(weight, n_classes)
-    eps = _check_eps(eps)
-    keep = losses.check_targets(t, x.shape[:-1], n_classes, pad_index)
-    safe = np.where(keep, t, 0)  # any valid index; padded positions are masked out below
-    lp = losses.log_softmax(x, dim=-1)  # [B, T, V]: the part that never changes
-    per_token = -(w * smooth_targets(safe, n_classes, eps) * lp).sum(axis=-1)  # [B, T]
-    denominator = (w[safe] * keep).sum()
-    if denominator == 0:
-        raise ValueError("the weights of the kept targets sum to 0; the weighted mean is undefined")
-    return float((per_token * keep).sum() / denominator)
-
-
 def sequence_loss_torch(logits, target, weight=None, pad_index: int = -100, eps: float = 0.0):
     """The torch call the exercise is checked against: classes moved to dim 1."""
     return F.cross_entropy(logits.transpose(1, 2), target, weight=weight,
                            ignore_index=pad_index, label_smoothing=eps)
-
-
-def _slip(logits, target, weight, pad_index, eps, *, class_dim=-1, double_softmax=False,
-          use_weight=True, smoothing="all", smoothing_weight="class", denominator="weights",
-          keep_pads=False):
-    """The exercise's loss with one slip switched on (torch, float64): for the checker's hints."""
-    x = torch.softmax(logits, dim=-1) if double_softmax else logits
-    lp = torch.log_softmax(x, dim=class_dim)  # [B, T, V]
-    n_classes = lp.shape[-1]
-    w = weight if use_weight else torch.ones_like(weight)
-    keep = torch.ones_like(target, dtype=torch.bool) if keep_pads else target != pad_index
-    safe = torch.where(keep, target, 0)
-    onehot = F.one_hot(safe, n_classes).to(lp.dtype)  # [B, T, V]
-    if smoothing == "none":
-        p = onehot
-    elif smoothing == "others":  # eps / (V - 1) on the wrong classes only
-        p = (1 - eps) * onehot + eps / (n_classes - 1) * (1 - onehot)
-    else:
-        p = (1 - eps) * onehot + eps / n_classes
-    if smoothing_weight == "class":
-        per_token = -(w * p * lp).sum(-1)  # [B, T]
-    else:  # every term weighted by the true class's weight
-        per_token = -w[safe] * (p * lp).sum(-1)
-    per_token = per_token * keep
-    w_true = w[safe] * keep  # [B, T]
-    if denominator == "weights":
-        return per_token.sum() / w_true.sum()
-    if denominator == "tokens":
-        return per_token.sum() / keep.sum()
-    if denominator == "all_positions":
-        return per_token.sum() / target.numel()
-    if denominator == "all_weights":
-        return per_token.sum() / w[target.clamp(0, n_classes - 1)].sum()
-    if denominator == "per_sequence":
-        return (per_token.sum(1) / w_true.sum(1)).mean()
-    return per_token.sum()  # "sum"
-
-
-def _straight_in(logits, target, weight, pad_index, eps):
-    return F.cross_entropy(logits, target, weight=weight, ignore_index=pad_index, label_smoothing=eps)
-
-
-HINT_STRAIGHT_IN = ("you passed [B, T, V] straight to cross_entropy, which reads dim 1 (T) as the "
-                    "classes; use logits.transpose(1, 2) or logits.reshape(-1, V) with target.reshape(-1)")
-HINT_SOFTMAX_OVER_T = ("your log_softmax normalises over the time steps (dim=1); the classes are the "
-                       "last dimension, so use dim=-1")
-HINT_PADDING = ("padding counts in your mean: leave padded positions out of both the sum and the "
-                "denominator (ignore_index / the mask)")
-HINT_DOUBLE_SOFTMAX = "you applied softmax twice: log_softmax expects the raw logits"
-HINT_NO_WEIGHT = "the class weights are missing: multiply each class's term by weight[class]"
-HINT_SUM = "that is the sum; the loss is the weighted mean (divide by the kept targets' weights)"
-HINT_TOKEN_COUNT = ("torch divides the weighted sum by the sum of weight[target] over the real "
-                    "tokens, not by the number of tokens")
-HINT_PER_SEQUENCE = ("you averaged inside each sequence first; torch averages over all real "
-                     "tokens of the batch at once")
-HINT_NO_SMOOTHING = "label smoothing is missing: the target is (1 - eps) * onehot + eps / V"
-HINT_SMOOTH_OTHERS = ("torch spreads eps / V over ALL V classes (the true one too), not "
-                      "eps / (V - 1) over the others")
-HINT_SMOOTH_WEIGHT = ("torch weighs each class's smoothing term by that class's weight, "
-                      "weight[c], not by the true class's weight")
-
-SEQUENCE_MISTAKES: list[tuple[str, object]] = [
-    (HINT_STRAIGHT_IN, _straight_in),
-    (HINT_SOFTMAX_OVER_T, partial(_slip, class_dim=1)),
-    (HINT_PADDING, partial(_slip, keep_pads=True)),
-    (HINT_PADDING, partial(_slip, denominator="all_positions")),
-    (HINT_PADDING, partial(_slip, denominator="all_weights")),
-    (HINT_DOUBLE_SOFTMAX, partial(_slip, double_softmax=True)),
-    (HINT_NO_WEIGHT, partial(_slip, use_weight=False)),
-    (HINT_SUM, partial(_slip, denominator="sum")),
-    (HINT_TOKEN_COUNT, partial(_slip, denominator="tokens")),
-    (HINT_PER_SEQUENCE, partial(_slip, denominator="per_sequence")),
-    (HINT_NO_SMOOTHING, partial(_slip, smoothing="none")),
-    (HINT_SMOOTH_OTHERS, partial(_slip, smoothing="others")),
-    (HINT_SMOOTH_WEIGHT, partial(_slip, smoothing_weight="target")),
-]
 
 
 def sequence_loss_cases() -> list[tuple]:
@@ -306,32 +164,10 @@ def imbalanced_data(counts=(300, 300, 30), seed: int = 0):
 
 def balanced_weights(y, n_classes: int) -> np.ndarray:
     """'Balanced' class weights N / (C * count[c]): a rare class weighs more. Every class must occur."""
-    counts = np.bincount(losses.as_class_indices(y, "y"), minlength=n_classes)
+    counts = np.bincount(validate.as_class_indices(y, "y"), minlength=n_classes)
     if np.any(counts == 0):
         raise ValueError(f"every class needs at least one example; counts are {counts.tolist()}")
     return counts.sum() / (n_classes * counts)
-
-
-def train_linear(x, y, n_classes: int, weight=None, steps: int = 300, lr: float = 0.5):
-    """Softmax regression by full-batch gradient descent from zeros (no randomness): W [2, C], b [C]."""
-    xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.long)
-    w = None if weight is None else torch.as_tensor(weight, dtype=torch.float64)
-    W = torch.zeros(xt.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    with _one_thread():
-        _descend([W, b], lambda: F.cross_entropy(xt @ W + b, yt, weight=w), steps, lr)
-    return W.detach().numpy(), b.detach().numpy()
-
-
-def _descend(params, loss_fn, steps: int, lr: float) -> None:
-    """Plain full-batch gradient descent on `params`, in place."""
-    for _ in range(steps):
-        for p in params:
-            p.grad = None
-        loss_fn().backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
 
 
 def recall_per_class(pred, y, n_classes: int) -> np.ndarray:
@@ -386,7 +222,7 @@ def fit_free_logits(target, loss: str, steps: int = 300, lr: float = 1.0) -> np.
     loss="softmax": cross-entropy against the target normalised to sum to 1;
     loss="sigmoid": binary cross-entropy per class (F.binary_cross_entropy_with_logits).
     """
-    t = torch.as_tensor(losses.as_array(target, "target"))
+    t = torch.as_tensor(validate.as_array(target, "target"))
     if t.ndim != 1 or not torch.all((t == 0) | (t == 1)) or t.sum() == 0:
         raise ValueError(f"target must be a 1-D multi-hot vector of 0s and 1s with a 1; got {t.tolist()}")
     if loss not in ("softmax", "sigmoid"):
@@ -396,8 +232,8 @@ def fit_free_logits(target, loss: str, steps: int = 300, lr: float = 1.0) -> np.
         loss_fn = lambda: -(t / t.sum() * torch.log_softmax(z, -1)).sum()  # noqa: E731
     else:
         loss_fn = lambda: F.binary_cross_entropy_with_logits(z, t)  # noqa: E731
-    with _one_thread():
-        _descend([z], loss_fn, steps, lr)
+    with one_thread():
+        descend([z], loss_fn, steps, lr)
     z = z.detach()
     return (torch.softmax(z, -1) if loss == "softmax" else torch.sigmoid(z)).numpy()
 
@@ -414,7 +250,7 @@ def temperature_distribution(temperature: float = 1.0, logits=NEXT_CHAR_LOGITS) 
     """softmax(logits / T) and its entropy (nats and bits); T < 1 sharpens, T > 1 flattens."""
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0; got {temperature}")
-    z = losses.as_array(logits, "logits")
+    z = validate.as_array(logits, "logits")
     if z.ndim != 1 or z.size < 2:
         raise ValueError(f"logits must be one row of at least 2 class scores; got shape {list(z.shape)}")
     probs = losses.softmax(z / temperature)
@@ -429,36 +265,10 @@ def entropy_curve(temperatures=T_GRID, logits=NEXT_CHAR_LOGITS) -> np.ndarray:
     return np.array([temperature_distribution(t, logits)["entropy"] for t in temperatures])
 
 
-class TemperatureView:
-    """Built once: probability bars (left); entropy against T with a moving marker (right)."""
-
-    def __init__(self, labels=NEXT_CHAR_LABELS, logits=NEXT_CHAR_LOGITS):
-        self.fig, (left, right) = plots.new_figure(2, width=8.0, height=2.8)
-        self.bars = plots.Bars(left, labels, title="softmax(logits / T)", ylabel="probability q", fmt="{:.2f}")
-        left.set_xlabel("next character")
-        right.plot(T_GRID, entropy_curve(T_GRID, logits), color=plots.GREY)
-        right.axhline(math.log(len(labels)), color=plots.GREEN, ls="--", lw=1)
-        right.text(T_GRID[-1], math.log(len(labels)), "ln C", ha="right", va="bottom", color=plots.GREEN)
-        right.set(xlabel="temperature T", ylabel="entropy (nats)", title="entropy of the prediction",
-                  ylim=(0, math.log(len(labels)) * 1.15))
-        (self.marker,) = right.plot([1.0], [0.0], "o", color=plots.ORANGE, ms=8)
-        self.artists = self.bars.artists + [self.marker]
-
-    def update(self, result: dict) -> None:
-        self.bars.update(result["probs"])
-        self.marker.set_data([result["temperature"]], [result["entropy"]])
-
-
-def describe_temperature(result: dict) -> str:
-    """One line for the readout."""
-    return (f"T = {result['temperature']:.2f} · top class {NEXT_CHAR_LABELS[result['top']]!r} "
-            f"q = {result['top_prob']:.4f} · entropy {result['entropy']:.4f} nats "
-            f"({result['entropy_bits']:.4f} bits) of at most ln C = {result['max_entropy']:.4f}")
-
-
-def temperature_lesson():
-    """Notebook 09's widget: a temperature slider over one predictive distribution."""
-    from .widgets import Lesson, slider
+def inference_temperature_widget():
+    """The lesson's widget: a temperature slider over one predictive distribution."""
+    from ...widgets import Lesson, slider
+    from .views import TemperatureView, describe_temperature
     controls = {"temperature": slider(1.0, 0.1, 5.0, 0.05, "temperature T")}
     return Lesson(controls, temperature_distribution, TemperatureView(), describe_temperature,
                   title="temperature at inference")
@@ -476,23 +286,23 @@ def bimodal_targets(n: int = 400, seed: int = 0) -> np.ndarray:
 
 def bin_index(y, edges) -> np.ndarray:
     """Which bin each value falls in: 0..len(edges)-2; values outside go to the end bins."""
-    e = losses.as_array(edges, "edges")
+    e = validate.as_array(edges, "edges")
     if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
         raise ValueError("edges must be at least 2 strictly increasing numbers")
-    return np.clip(np.searchsorted(e, losses.as_array(y, "y"), side="right") - 1, 0, e.size - 2)
+    return np.clip(np.searchsorted(e, validate.as_array(y, "y"), side="right") - 1, 0, e.size - 2)
 
 
 def binning_experiment(y, edges, steps: int = 300, lr: float = 0.5) -> dict:
     """Fit one constant by MSE and one categorical over bins by cross-entropy, both by gradient descent."""
-    yt = torch.as_tensor(losses.as_array(y, "y"))
+    yt = torch.as_tensor(validate.as_array(y, "y"))
     bins = torch.as_tensor(bin_index(y, edges))
-    e = losses.as_array(edges, "edges")
+    e = validate.as_array(edges, "edges")
     centres = (e[:-1] + e[1:]) / 2
     c = torch.zeros((), dtype=torch.float64, requires_grad=True)
     z = torch.zeros(len(centres), dtype=torch.float64, requires_grad=True)
     # the two heads share nothing, so one descent on the sum of their losses trains both
-    with _one_thread():
-        _descend([c, z], lambda: F.mse_loss(c.expand_as(yt), yt)
+    with one_thread():
+        descend([c, z], lambda: F.mse_loss(c.expand_as(yt), yt)
                  + F.cross_entropy(z.expand(len(yt), -1), bins), steps, lr)
     probs = torch.softmax(z.detach(), -1).numpy()
     mse_pred = float(c.detach())
@@ -505,7 +315,7 @@ def binning_experiment(y, edges, steps: int = 300, lr: float = 0.5) -> dict:
 
 def draw_binning(ax, y, result: dict, edges) -> None:
     """The targets, the MSE head's one number and the classifier head's bin probabilities."""
-    e = losses.as_array(edges, "edges")
+    e = validate.as_array(edges, "edges")
     ax.bar(result["centres"], result["bin_probs"], width=np.diff(e) * 0.9, color=plots.BLUE,
            alpha=0.6, label="classifier head: q(bin)")
     ax.axvline(result["mse_prediction"], color=plots.RED, lw=2, label="MSE head: one number")

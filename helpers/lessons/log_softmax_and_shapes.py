@@ -1,9 +1,10 @@
-"""Notebook 01's widget: how temperature and one logit reshape softmax and log_softmax."""
+"""Lesson 01 (log_softmax_and_shapes): how temperature and one logit reshape softmax and log_softmax."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import losses, plots
+from .. import losses, plots
+from ..validate import as_array
 
 CLASSES = ["a", "b", "c", "d"]
 BASE_LOGITS = np.array([2.0, 1.0, 0.1, -1.0])
@@ -16,7 +17,7 @@ def softmax_at_temperature(temperature: float = 1.0, first_logit: float = 2.0,
     """softmax(logits / T) with the first logit replaced; probs, log_probs and their checks."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0; got {temperature}")
-    z = losses.as_array(logits, "logits").copy()
+    z = as_array(logits, "logits").copy()
     z[0] = first_logit
     scaled = z / temperature
     log_probs = losses.log_softmax(scaled)
@@ -49,17 +50,17 @@ class SoftmaxView:
                 text.set_va("bottom")
 
 
-def describe(result: dict) -> str:
+def describe_softmax(result: dict) -> str:
     """One line for the readout under the figure."""
     top = int(np.argmax(result["probs"]))
     return (f"T = {result['temperature']:.2f} · largest probability {result['probs'][top]:.4f} "
             f"(class {CLASSES[top]}) · probabilities sum to {result['sum']:.4f}")
 
 
-def temperature_lesson():
-    """The notebook 01 widget: a temperature slider and a slider for logit a."""
-    from .widgets import Lesson, slider
+def softmax_temperature_widget():
+    """The lesson's widget: a temperature slider and a slider for logit a."""
+    from ..widgets import Lesson, slider
     controls = {"temperature": slider(1.0, 0.1, 5.0, 0.1, "temperature T"),
                 "first_logit": slider(2.0, -4.0, 8.0, 0.5, "logit of a")}
-    return Lesson(controls, softmax_at_temperature, SoftmaxView(), describe,
+    return Lesson(controls, softmax_at_temperature, SoftmaxView(), describe_softmax,
                   title="softmax temperature")

@@ -1,14 +1,14 @@
-"""Notebook 05: predict the loss before training, and the initializations that meet it.
+"""Lesson 05 (initialization_and_loss_estimation): predict the loss before training, and the initializations that meet it.
 
 - `uniform_loss(n)`: the loss of a uniform guess over n classes, -ln(1/n) = ln n nats.
 - `CharMLP`: the character MLP (embedding -> tanh hidden layer -> logits over 27
   symbols) with the initializations the notebook compares; `train` and `evaluate`.
 - `DeepTanh` and `activation_stats`: a stack of tanh layers, to see what the Kaiming gain
   fixes layer by layer.
-- `bigram_nll`: the count model that is the reference point.
-- `output_scale_demo` (pure) + `ScaleView` + `output_scale_lesson`: the widget.
+- `output_scale_demo` (pure) + `ScaleView` + `output_scale_widget`: the widget.
 - `check_uniform_loss`, `check_first_loss_diagnosis`, `check_excess_nats`: exercise checkers.
 
+The names data and the bigram count model (the reference point) are in `helpers.data`.
 Every model draws its parameters from its own `torch.Generator(seed)`, so building one
 never touches torch's global random state and the same seed always gives the same model.
 """
@@ -25,8 +25,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch.nn.utils import skip_init
 
-from . import checks, plots
-from . import names as names_data
+from .. import checks, data, plots, validate
 
 VOCAB_SIZE = 27
 LN_VOCAB = math.log(VOCAB_SIZE)  # 3.2958 nats: the loss of a uniform guess over 27 symbols
@@ -58,42 +57,8 @@ def show_progress(environ=None) -> bool:
 
 def uniform_loss(n_classes: int) -> float:
     """-ln(1/n): the cross-entropy of a model that gives each of n classes probability 1/n (nats)."""
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
-        raise ValueError(f"n_classes must be a whole number >= 1; got {n_classes!r}")
+    n_classes = validate.whole_number(n_classes, "n_classes", lo=1)
     return -math.log(1.0 / n_classes)
-
-
-# --- the bigram count model -------------------------------------------------------------
-
-def bigram_probs(counts, alpha: float = 1.0) -> np.ndarray:
-    """Row-normalised (counts + alpha): q(next | current).
-
-    With alpha = 0, unseen pairs keep probability 0, and a symbol that never occurs as the
-    current one gets a row of zeros (no next-symbol distribution at all).
-    """
-    c = np.asarray(counts, dtype=np.float64)
-    if c.ndim != 2 or c.shape[0] != c.shape[1]:
-        raise ValueError(f"counts must be a square [V, V] table; got shape {list(c.shape)}")
-    if np.any(c < 0):
-        raise ValueError("counts must be >= 0")
-    if not alpha >= 0:
-        raise ValueError(f"alpha (the smoothing count) must be >= 0; got {alpha}")
-    smoothed = c + alpha
-    rows = smoothed.sum(axis=1, keepdims=True)
-    return np.divide(smoothed, rows, out=np.zeros_like(smoothed), where=rows > 0)
-
-
-def bigram_nll(counts, names, stoi, alpha: float = 1.0) -> float:
-    """Mean -ln q(next | current) over every bigram of `names` (with '.' at both ends); inf if one has q = 0."""
-    q = bigram_probs(counts, alpha)
-    pairs = names_data.bigram_counts(names, stoi)
-    if pairs.shape != q.shape:
-        raise ValueError(f"counts are {list(q.shape)} but the vocabulary has {len(stoi)} symbols")
-    if np.any((pairs > 0) & (q == 0)):
-        return math.inf  # a pair the counts never saw has probability 0: infinite surprise
-    with np.errstate(divide="ignore"):
-        log_q = np.where(q > 0, np.log(q), 0.0)
-    return float(-(pairs * log_q).sum() / pairs.sum())
 
 
 # --- the character MLP ----------------------------------------------------------------------
@@ -114,10 +79,9 @@ class CharMLP(nn.Module):
         super().__init__()
         if init not in ("torch", "randn"):
             raise ValueError(f"init must be 'torch' or 'randn'; got {init!r}")
-        for name, value in {"vocab_size": vocab_size, "block_size": block_size,
-                            "n_embd": n_embd, "n_hidden": n_hidden}.items():
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+        vocab_size, block_size, n_embd, n_hidden = (
+            validate.whole_number(value, name, lo=1) for name, value in
+            {"vocab_size": vocab_size, "block_size": block_size, "n_embd": n_embd, "n_hidden": n_hidden}.items())
         if out_scale is not None and not out_scale >= 0:
             raise ValueError(f"out_scale must be >= 0; got {out_scale}")
         if hidden_gain is not None and not hidden_gain > 0:
@@ -167,8 +131,7 @@ class DeepTanh(nn.Module):
     def __init__(self, gain: float | None = 5 / 3, seed: int = 0, *, depth: int = 5, width: int = 100,
                  out_scale: float = 0.01, vocab_size: int = VOCAB_SIZE, block_size: int = 3, n_embd: int = 10):
         super().__init__()
-        if not isinstance(depth, int) or depth < 1 or not isinstance(width, int) or width < 1:
-            raise ValueError(f"depth and width must be whole numbers >= 1; got {depth!r} and {width!r}")
+        depth, width = validate.whole_number(depth, "depth", lo=1), validate.whole_number(width, "width", lo=1)
         if gain is not None and not gain > 0:
             raise ValueError(f"gain must be > 0 (or None for N(0, 1) weights); got {gain}")
         self.emb = skip_init(nn.Embedding, vocab_size, n_embd)
@@ -213,15 +176,10 @@ def activation_stats(model: DeepTanh, X: torch.Tensor) -> dict[str, list[float]]
 
 # --- training -----------------------------------------------------------------------------
 
-def _check_xy(X, Y) -> None:
-    if X.ndim != 2 or Y.ndim != 1 or len(X) != len(Y) or len(X) == 0:
-        raise ValueError(f"expected X [N, block_size] and Y [N] with N >= 1; got {list(X.shape)} and {list(Y.shape)}")
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> float:
     """Mean cross-entropy (nats) of the model on all of X, Y."""
-    _check_xy(X, Y)
+    validate.dataset(X, Y)
     return float(F.cross_entropy(model(X), Y))
 
 
@@ -232,9 +190,8 @@ def train(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, steps: int = 30
     losses[0] is the untrained model's loss on the first batch. The batches come from
     torch.Generator(seed). progress=True shows a tqdm bar (see show_progress).
     """
-    _check_xy(X, Y)
-    if not isinstance(steps, int) or steps < 1 or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"steps and batch_size must be whole numbers >= 1; got {steps!r} and {batch_size!r}")
+    validate.dataset(X, Y)
+    steps, batch_size = validate.whole_number(steps, "steps", lo=1), validate.whole_number(batch_size, "batch_size", lo=1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0; got {lr}")
     from tqdm.auto import tqdm  # the notebook-aware bar in JupyterLab, a text bar elsewhere
@@ -265,10 +222,10 @@ LOGIT_BINS = np.linspace(-40.0, 40.0, 81)     # fixed bins: the histogram's bars
 @lru_cache(maxsize=8)
 def _scale_demo_base(seed: int):
     """The work done once per seed: a fixed batch through the N(0, 1) model's hidden layer."""
-    all_names = names_data.load_names()
-    stoi, itos = names_data.build_vocab(all_names)
-    train_names, _ = names_data.split_names(all_names, 0.1, seed=0)
-    X, Y = names_data.build_dataset(train_names, stoi, block_size=3)
+    all_names = data.load_names()
+    stoi, itos = data.build_vocab(all_names)
+    train_names, _ = data.split_names(all_names, 0.1, seed=0)
+    X, Y = data.build_dataset(train_names, stoi, block_size=3)
     ix = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:WIDGET_BATCH]
     model = CharMLP(init="randn", seed=seed)
     with torch.no_grad():
@@ -286,9 +243,8 @@ def output_scale_demo(scale: float = 1.0, seed: int = 0) -> dict:
     """
     if not scale >= 0:
         raise ValueError(f"scale must be >= 0; got {scale}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0; got {seed!r}")
-    h, weight, Y, context, itos = _scale_demo_base(int(seed))
+    seed = validate.whole_number(seed, "seed")
+    h, weight, Y, context, itos = _scale_demo_base(seed)
     logits = h @ (weight * scale).T                  # [B, 27]
     loss = float(F.cross_entropy(logits, Y))
     probs0 = torch.softmax(logits[0], dim=-1)        # [27]
@@ -302,7 +258,7 @@ def output_scale_demo(scale: float = 1.0, seed: int = 0) -> dict:
 class ScaleView:
     """Three panels built once: the first loss against ln 27, the logits histogram, example 0's softmax."""
 
-    def __init__(self, itos=names_data.ITOS):
+    def __init__(self, itos=data.ITOS):
         self.fig = Figure(figsize=(10.5, 3.0), dpi=plots.DPI, layout="constrained")
         ax_loss, ax_hist, ax_soft = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 3, 4]})
         for ax in (ax_loss, ax_hist, ax_soft):
@@ -338,7 +294,7 @@ class ScaleView:
             text.set_text(f"{result['q_target0']:.3f}" if i == result["target0"] else "")
 
 
-def describe(result: dict) -> str:
+def describe_output_scale(result: dict) -> str:
     """The readout under the widget's figure."""
     return (f"output scale {result['scale']:.2f} · first loss <b>{result['loss']:.4f}</b> "
             f"(ln 27 = {result['ln_vocab']:.4f}) · logit std {result['logit_std']:.2f} · "
@@ -346,12 +302,12 @@ def describe(result: dict) -> str:
             f"(uniform: {1 / VOCAB_SIZE:.4f})")
 
 
-def output_scale_lesson(seed: int = 0):
-    """The notebook 05 widget: a slider for the output layer's init scale, and one for the seed."""
-    from .widgets import Lesson, slider
+def output_scale_widget(seed: int = 0):
+    """The lesson's widget: a slider for the output layer's init scale, and one for the seed."""
+    from ..widgets import Lesson, slider
     controls = {"scale": slider(1.0, 0.0, 1.0, 0.01, "output init scale"),
                 "seed": slider(seed, 0, 4, 1, "seed", integer=True)}
-    return Lesson(controls, output_scale_demo, ScaleView(), describe, title="output-layer init scale")
+    return Lesson(controls, output_scale_demo, ScaleView(), describe_output_scale, title="output-layer init scale")
 
 
 # --- exercise checkers -------------------------------------------------------------------

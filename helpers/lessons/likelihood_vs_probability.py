@@ -1,8 +1,8 @@
-"""Notebook 02: likelihood vs probability for a coin with bias θ flipped n times.
+"""Lesson 02 (likelihood_vs_probability): likelihood vs probability for a coin with bias θ flipped n times.
 
 Pure functions (the binomial pmf, the likelihood, three maximum-likelihood estimates,
 a uniform-prior posterior), the two-panel widget (fix θ and vary k / fix k and vary θ)
-and the checkers of notebook 02's exercises. Everything is float64 numpy; only
+and the checkers of the lesson's exercises. Everything is float64 numpy; only
 `mle_gradient_descent` uses torch, imported when it is called.
 
 Bad input raises `ValueError` saying what was wrong and what is expected.
@@ -13,33 +13,18 @@ import math
 
 import numpy as np
 
-from . import checks, plots
+from .. import checks, plots, validate
 
 N_MAX = 30          # the widget's largest number of flips: its bar panel has N_MAX + 1 bars
-GRID = np.linspace(0.0, 1.0, 1001)  # θ values for curves, grid search and areas
+THETA_GRID = np.linspace(0.0, 1.0, 1001)  # θ values for curves, grid search and areas
 
 
 # --- input checks ---------------------------------------------------------------------
 
-def _whole(x, name: str, lo: int = 0) -> int:
-    """x as an int if it is a whole number >= lo, else ValueError."""
-    if isinstance(x, (bool, np.bool_)):
-        raise ValueError(f"{name} must be a whole number; got {x!r}")
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number; got {x!r}") from None
-    if not math.isfinite(value) or value != round(value):
-        raise ValueError(f"{name} must be a whole number; got {x!r}")
-    if value < lo:
-        raise ValueError(f"{name} must be >= {lo}; got {int(value)}")
-    return int(value)
-
-
 def _counts(k, n) -> tuple[int, int]:
     """Validate a number of heads k out of n flips."""
-    n = _whole(n, "n (the number of flips)")
-    k = _whole(k, "k (the number of heads)")
+    n = validate.whole_number(n, "n (the number of flips)")
+    k = validate.whole_number(k, "k (the number of heads)")
     if k > n:
         raise ValueError(f"k = {k} heads is impossible in n = {n} flips; expected 0 <= k <= n")
     return k, n
@@ -47,13 +32,7 @@ def _counts(k, n) -> tuple[int, int]:
 
 def _thetas(theta) -> np.ndarray:
     """θ as a float64 array, every value a probability in [0, 1]."""
-    try:
-        arr = np.asarray(theta, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"theta must be a number or numbers in [0, 1]; got {theta!r}") from None
-    if np.any(np.isnan(arr)) or np.any(arr < 0) or np.any(arr > 1):
-        raise ValueError(f"theta is the probability of heads, so it must be in [0, 1]; got {theta!r}")
-    return arr
+    return np.asarray(validate.unit_interval(theta, "theta (the probability of heads)"))
 
 
 def flips_to_counts(flips) -> tuple[int, int]:
@@ -96,7 +75,7 @@ def binomial_pmf(k, n, theta):
 
 def distribution_over_k(theta: float, n: int) -> np.ndarray:
     """θ fixed: p(k | θ, n) for k = 0..n. A probability distribution over k: it sums to 1."""
-    n = _whole(n, "n (the number of flips)")
+    n = validate.whole_number(n, "n (the number of flips)")
     t = float(_thetas(theta))
     return np.array([binomial_pmf(k, n, t) for k in range(n + 1)])
 
@@ -106,7 +85,7 @@ def likelihood(theta, k: int, n: int):
     return binomial_pmf(k, n, theta)
 
 
-def area(values, grid=GRID) -> float:
+def area(values, grid=THETA_GRID) -> float:
     """The area under a curve sampled on `grid` (trapezoid rule)."""
     values, grid = np.asarray(values, dtype=np.float64), np.asarray(grid, dtype=np.float64)
     if values.shape != grid.shape:
@@ -124,7 +103,7 @@ def mle_closed_form(k, n) -> float:
     return k / n
 
 
-def mle_grid(k, n, grid=GRID) -> float:
+def mle_grid(k, n, grid=THETA_GRID) -> float:
     """The θ on `grid` with the largest log-likelihood (a brute-force search)."""
     mle_closed_form(k, n)  # same checks
     grid = _thetas(grid)
@@ -145,7 +124,7 @@ def mle_gradient_descent(k, n, steps: int = 200, lr: float = 0.5, seed: int = 0)
     k, n = _counts(k, n)
     if n == 0:
         raise ValueError("n = 0 flips: there is no data to fit")
-    steps = _whole(steps, "steps", lo=1)
+    steps = validate.whole_number(steps, "steps", lo=1)
     if not lr > 0:
         raise ValueError(f"lr (the learning rate) must be > 0; got {lr}")
     gen = torch.Generator().manual_seed(seed)
@@ -189,7 +168,7 @@ def product_vs_log_sum(flips, theta) -> dict:
 
 # --- what we are not computing: the posterior ------------------------------------------
 
-def posterior(k, n, prior=None, grid=GRID) -> np.ndarray:
+def posterior(k, n, prior=None, grid=THETA_GRID) -> np.ndarray:
     """p(θ | k, n) on `grid` by Bayes: prior × likelihood, normalised to area 1 (uniform prior by default)."""
     grid = _thetas(grid)
     like = likelihood(grid, k, n)
@@ -214,7 +193,7 @@ def two_views(theta: float = 0.3, n: int = 10, k: int = 3) -> dict:
         raise ValueError(f"n = {n} is more flips than the widget draws; expected n <= {N_MAX}")
     t = float(_thetas(theta))
     probs = distribution_over_k(t, n)
-    curve = likelihood(GRID, k, n)
+    curve = likelihood(THETA_GRID, k, n)
     return {"theta": t, "n": n, "k": k, "ks": np.arange(n + 1), "probs": probs,
             "sum": float(probs.sum()), "curve": curve, "area": area(curve),
             "at_theta": binomial_pmf(k, n, t), "mle": k / n if n else float("nan")}
@@ -234,8 +213,8 @@ class TwoViewsView:
         left.set_title("θ fixed, k varies: a distribution")
         self.sum_text = left.text(0.97, 0.95, "", transform=left.transAxes, ha="right", va="top",
                                   bbox={"facecolor": "white", "edgecolor": "none"})
-        self.curve, = right.plot(GRID, np.zeros_like(GRID), color=plots.ORANGE, lw=2)
-        self.fill = right.fill_between(GRID, 0, np.zeros_like(GRID), color=plots.ORANGE, alpha=0.25)
+        self.curve, = right.plot(THETA_GRID, np.zeros_like(THETA_GRID), color=plots.ORANGE, lw=2)
+        self.fill = right.fill_between(THETA_GRID, 0, np.zeros_like(THETA_GRID), color=plots.ORANGE, alpha=0.25)
         self.at, = right.plot([], [], "o", color=plots.RED, ms=7)
         self.theta_line = right.axvline(0.3, color=plots.GREY, ls="--", lw=1, label="θ (slider)")
         self.mle_line = right.axvline(0.3, color=plots.GREEN, ls=":", lw=1.5, label="k / n (maximum)")
@@ -258,32 +237,32 @@ class TwoViewsView:
             bar.set_color(plots.RED if kk == r["k"] else plots.BLUE)  # the observed k
         self.sum_text.set_text(f"bars sum to {r['sum']:.4f}")
         self.curve.set_ydata(r["curve"])
-        self.fill.set_verts([np.column_stack([np.r_[GRID, GRID[::-1]],
-                                              np.r_[r["curve"], np.zeros_like(GRID)]])])
+        self.fill.set_verts([np.column_stack([np.r_[THETA_GRID, THETA_GRID[::-1]],
+                                              np.r_[r["curve"], np.zeros_like(THETA_GRID)]])])
         self.at.set_data([r["theta"]], [r["at_theta"]])  # the same number as the red bar
         self.theta_line.set_xdata([r["theta"], r["theta"]])
         self.mle_line.set_xdata([r["mle"], r["mle"]])
         self.area_text.set_text(f"area = {r['area']:.4f}")
 
 
-def describe(r: dict) -> str:
+def describe_two_views(r: dict) -> str:
     """The readout under the two panels."""
     return (f"θ = {r['theta']:.2f}, n = {r['n']}, k = {r['k']} · the bars sum to {r['sum']:.4f} · "
             f"p(k={r['k']} | θ) = {r['at_theta']:.4f} (red bar = red dot)<br>"
             f"area under the likelihood = {r['area']:.4f} · maximum at θ = k/n = {r['mle']:.4f}")
 
 
-def two_views_lesson():
-    """Notebook 02's widget: sliders for θ, n and k; k's maximum follows n."""
+def two_views_widget():
+    """The lesson's widget: sliders for θ, n and k; k's maximum follows n."""
     import traitlets
 
-    from .widgets import Lesson, slider
+    from ..widgets import Lesson, slider
     theta = slider(0.3, 0.0, 1.0, 0.01, "θ (bias)")
     n = slider(10, 1, N_MAX, 1, "n flips", integer=True)
     k = slider(3, 0, 10, 1, "k heads", integer=True)
     # linked before the Lesson observes n: lowering n first clamps k to at most n
     traitlets.dlink((n, "value"), (k, "max"))
-    return Lesson({"theta": theta, "n": n, "k": k}, two_views, TwoViewsView(), describe,
+    return Lesson({"theta": theta, "n": n, "k": k}, two_views, TwoViewsView(), describe_two_views,
                   title="probability vs likelihood for a coin")
 
 
@@ -324,7 +303,7 @@ def check_which_is_which(answer) -> checks.Verdict:
     return checks.Verdict("wrong", f"{len(wrong)} of 4 need another look. Hint for {key}: {WHY[key]}")
 
 
-def check_mle(answer, flips) -> checks.Verdict:
+def check_mle_theta(answer, flips) -> checks.Verdict:
     """Exercise: the maximum-likelihood θ (probability of heads) for a sequence of flips."""
     k, n = flips_to_counts(flips)
     mle = k / n
@@ -357,4 +336,4 @@ def check_area(answer, k, n) -> checks.Verdict:
     return checks.check_number(answer, exact, mistakes={
         "a likelihood is not a distribution over θ: its area need not be 1": 1.0,
         "that is 1 / n; count the possible values of k (0..n), there are n + 1": 1 / n if n else math.inf,
-    }, hint="integrate the likelihood numerically on a fine θ grid (helpers.likelihood.area)")
+    }, hint="integrate the likelihood numerically on a fine θ grid (lesson.area)")
