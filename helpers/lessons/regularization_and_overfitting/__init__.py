@@ -172,7 +172,10 @@ def draw_degree_sweep(ax, sweep: dict, noise: float = CURVE_NOISE) -> None:
     ax.legend(fontsize=8)
 
 
-def draw_weight_histograms(ax, weights: dict, bins=np.linspace(-5, 7, 49)) -> None:
+WEIGHT_BINS = np.linspace(-5, 7, 49)
+
+
+def draw_weight_histograms(ax, weights: dict, bins=WEIGHT_BINS) -> None:
     """One step histogram per λ of the given weights (a dict λ -> array)."""
     for (lam, w), color in zip(weights.items(), (plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN)):
         ax.hist(np.ravel(validate.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color,
@@ -240,7 +243,7 @@ def ridge_widget(degree: int = 9, log10_lam: float = -2.0):
                                     "log10 λ"),
                 "degree": slider(degree, 0, MAX_DEGREE, 1, "degree", integer=True)}
     return Lesson(controls, ridge_at, RidgeView(), describe_ridge,
-                  title="ridge regression: a λ slider and a degree slider")
+                  title="ridge regression: λ and degree")
 
 
 # --- weight decay ------------------------------------------------------------------------------

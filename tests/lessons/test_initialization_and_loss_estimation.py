@@ -1,4 +1,4 @@
-"""helpers.init_demo: the uniform-guess loss, the models and their inits, training, the widget, checkers."""
+"""helpers.lessons.initialization_and_loss_estimation: the lesson's pure functions, views, widgets and checkers."""
 import math
 
 import numpy as np
@@ -7,76 +7,46 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from helpers import init_demo, names
-from helpers.init_demo import CharMLP, DeepTanh
+from helpers import data
+from helpers.lessons import initialization_and_loss_estimation as lesson
 
-torch.set_num_threads(1)
-LN27 = 3.295836866  # the brief's value of -ln(1/27)
+LN27 = 3.295836866  # -ln(1/27) = ln 27 to 9 decimals (checked against torch below)
 
 
 @pytest.fixture(scope="module")
-def data():
-    all_names = names.load_names()
-    stoi, itos = names.build_vocab(all_names)
-    train_names, val_names = names.split_names(all_names, 0.1, seed=0)
-    Xtr, Ytr = names.build_dataset(train_names, stoi)
+def split():
+    all_names = data.load_names()
+    stoi, itos = data.build_vocab(all_names)
+    train_names, val_names = data.split_names(all_names, 0.1, seed=0)
+    Xtr, Ytr = data.build_dataset(train_names, stoi)
     return {"stoi": stoi, "itos": itos, "train": train_names, "val": val_names, "Xtr": Xtr, "Ytr": Ytr}
 
 
-# --- the uniform guess ----------------------------------------------------------------
+def widget_batch(seed, split):
+    ix = torch.randperm(len(split["Xtr"]), generator=torch.Generator().manual_seed(seed))[:lesson.WIDGET_BATCH]
+    return split["Xtr"][ix], split["Ytr"][ix]
+
+
 
 def test_uniform_loss_matches_the_brief_and_torch():
-    assert init_demo.uniform_loss(27) == pytest.approx(LN27, abs=1e-9)
-    assert init_demo.LN_VOCAB == pytest.approx(LN27, abs=1e-9)
-    assert init_demo.uniform_loss(27) / math.log(2) == pytest.approx(4.7549, abs=1e-4)
-    assert init_demo.uniform_loss(10) == pytest.approx(2.302585, abs=1e-6)
+    assert lesson.uniform_loss(27) == pytest.approx(LN27, abs=1e-9)
+    assert lesson.LN_VOCAB == pytest.approx(LN27, abs=1e-9)
+    assert lesson.uniform_loss(27) / math.log(2) == pytest.approx(4.7549, abs=1e-4)
+    assert lesson.uniform_loss(10) == pytest.approx(2.302585, abs=1e-6)
     for n in (2, 10, 27, 50257):
         logits = torch.zeros(3, n, dtype=torch.float64)
         torch_loss = F.cross_entropy(logits, torch.tensor([0, 1, n - 1])).item()
-        assert init_demo.uniform_loss(n) == pytest.approx(torch_loss, abs=1e-9)
+        assert lesson.uniform_loss(n) == pytest.approx(torch_loss, abs=1e-9)
 
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "27"])
 def test_uniform_loss_rejects_bad_class_counts(bad):
     with pytest.raises(ValueError, match="n_classes must be a whole number >= 1"):
-        init_demo.uniform_loss(bad)
+        lesson.uniform_loss(bad)
 
-
-# --- the bigram model -----------------------------------------------------------------------
-
-def test_bigram_nll_equals_torch_cross_entropy_with_log_q_logits(data):
-    counts = names.bigram_counts(data["train"], data["stoi"])
-    Xva, Yva = names.build_dataset(data["val"], data["stoi"], block_size=1)
-    for alpha in (0.1, 1.0, 10.0):
-        q = init_demo.bigram_probs(counts, alpha)
-        assert np.allclose(q.sum(axis=1), 1)
-        logits = torch.log(torch.tensor(q))[Xva[:, 0]]             # [N, 27]
-        assert init_demo.bigram_nll(counts, data["val"], data["stoi"], alpha) == \
-            pytest.approx(F.cross_entropy(logits, Yva).item(), abs=1e-9)
-
-
-def test_bigram_nll_is_infinite_for_an_unseen_pair_without_smoothing(data):
-    counts = names.bigram_counts(["ab"], data["stoi"])
-    assert init_demo.bigram_nll(counts, ["ab"], data["stoi"], alpha=0) == pytest.approx(0.0)
-    assert init_demo.bigram_nll(counts, ["ba"], data["stoi"], alpha=0) == math.inf
-
-
-def test_bigram_probs_errors():
-    with pytest.raises(ValueError, match="square"):
-        init_demo.bigram_probs(np.ones((3, 4)))
-    with pytest.raises(ValueError, match=">= 0"):
-        init_demo.bigram_probs(-np.ones((3, 3)))
-    with pytest.raises(ValueError, match="alpha .* must be >= 0"):
-        init_demo.bigram_probs(np.ones((3, 3)), alpha=-1)
-    assert np.array_equal(init_demo.bigram_probs(np.zeros((3, 3)), alpha=0), np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="vocabulary has 27 symbols"):
-        init_demo.bigram_nll(np.ones((3, 3)), ["ab"], names.build_vocab([])[0])
-
-
-# --- CharMLP ---------------------------------------------------------------------------------
 
 def test_shapes_and_forward_written_out():
-    model = CharMLP(seed=1, block_size=4, n_embd=5, n_hidden=16)
+    model = lesson.CharMLP(seed=1, block_size=4, n_embd=5, n_hidden=16)
     X = torch.randint(0, 27, (7, 4))
     pre, h = model.hidden_states(X)
     assert pre.shape == h.shape == (7, 16)
@@ -90,7 +60,7 @@ def test_torch_init_is_exactly_pytorchs_default():
     for seed in (0, 5):
         torch.manual_seed(seed)
         emb, hidden, out = nn.Embedding(27, 10), nn.Linear(30, 200), nn.Linear(200, 27)
-        model = CharMLP(init="torch", seed=seed)
+        model = lesson.CharMLP(init="torch", seed=seed)
         for ours, theirs in [(model.emb.weight, emb.weight), (model.hidden.weight, hidden.weight),
                              (model.hidden.bias, hidden.bias), (model.out.weight, out.weight),
                              (model.out.bias, out.bias)]:
@@ -101,21 +71,21 @@ def test_torch_init_is_exactly_pytorchs_default():
 
 
 def test_randn_init_is_standard_normal_and_out_scale_rescales_it():
-    naive = CharMLP(init="randn", seed=3)
+    naive = lesson.CharMLP(init="randn", seed=3)
     for p in naive.parameters():
         assert p.mean().item() == pytest.approx(0, abs=0.25)
         assert p.std().item() == pytest.approx(1, abs=0.25)
-    fixed = CharMLP(init="randn", seed=3, out_scale=0.01)
+    fixed = lesson.CharMLP(init="randn", seed=3, out_scale=0.01)
     assert torch.equal(fixed.hidden.weight, naive.hidden.weight)
     assert torch.allclose(fixed.out.weight, naive.out.weight * 0.01)
     assert torch.count_nonzero(fixed.out.bias) == 0
 
 
 def test_hidden_gain_and_emb_scale():
-    kaiming = CharMLP(init="randn", seed=0, hidden_gain=5 / 3)
+    kaiming = lesson.CharMLP(init="randn", seed=0, hidden_gain=5 / 3)
     assert kaiming.hidden.weight.std().item() == pytest.approx(5 / 3 / math.sqrt(30), rel=0.05)
     assert torch.count_nonzero(kaiming.hidden.bias) == 0
-    small = CharMLP(init="randn", seed=0, hidden_gain=5 / 3, emb_scale=0.1)
+    small = lesson.CharMLP(init="randn", seed=0, hidden_gain=5 / 3, emb_scale=0.1)
     assert torch.allclose(small.emb.weight, kaiming.emb.weight * 0.1)
 
 
@@ -123,12 +93,12 @@ def test_models_are_deterministic_and_leave_the_global_generator_alone():
     torch.manual_seed(123)
     before = torch.rand(3)
     torch.manual_seed(123)
-    a = CharMLP(init="randn", seed=7, out_scale=0.01)
-    DeepTanh(seed=7)
+    a = lesson.CharMLP(init="randn", seed=7, out_scale=0.01)
+    lesson.DeepTanh(seed=7)
     after = torch.rand(3)
     assert torch.equal(before, after)
-    b = CharMLP(init="randn", seed=7, out_scale=0.01)
-    c = CharMLP(init="randn", seed=8, out_scale=0.01)
+    b = lesson.CharMLP(init="randn", seed=7, out_scale=0.01)
+    c = lesson.CharMLP(init="randn", seed=8, out_scale=0.01)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not torch.equal(a.hidden.weight, c.hidden.weight)
 
@@ -142,26 +112,22 @@ def test_models_are_deterministic_and_leave_the_global_generator_alone():
 ])
 def test_charmlp_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        CharMLP(**kwargs)
+        lesson.CharMLP(**kwargs)
 
-
-# --- the lesson's main claim: the fixed init starts at ln 27 -------------------------------------
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
-def test_fixed_init_first_loss_is_within_005_of_ln27(data, seed):
-    fixed = CharMLP(init="randn", seed=seed, out_scale=0.01)
-    assert abs(init_demo.evaluate(fixed, data["Xtr"], data["Ytr"]) - LN27) < 0.05
-    naive = CharMLP(init="randn", seed=seed)
-    assert init_demo.evaluate(naive, data["Xtr"], data["Ytr"]) > 3 * LN27  # far above: the bad init
+def test_fixed_init_first_loss_is_within_005_of_ln27(split, seed):
+    fixed = lesson.CharMLP(init="randn", seed=seed, out_scale=0.01)
+    assert abs(lesson.evaluate(fixed, split["Xtr"], split["Ytr"]) - LN27) < 0.05
+    naive = lesson.CharMLP(init="randn", seed=seed)
+    assert lesson.evaluate(naive, split["Xtr"], split["Ytr"]) > 3 * LN27  # far above: the bad init
 
 
-# --- training ---------------------------------------------------------------------------------
-
-def test_train_first_loss_is_the_untrained_models_first_batch(data):
-    X, Y = data["Xtr"], data["Ytr"]
-    model = CharMLP(init="randn", seed=0, out_scale=0.01)
-    untouched = CharMLP(init="randn", seed=0, out_scale=0.01)
-    losses = init_demo.train(model, X, Y, steps=50, batch_size=16, lr=0.1, seed=4)
+def test_train_first_loss_is_the_untrained_models_first_batch(split):
+    X, Y = split["Xtr"], split["Ytr"]
+    model = lesson.CharMLP(init="randn", seed=0, out_scale=0.01)
+    untouched = lesson.CharMLP(init="randn", seed=0, out_scale=0.01)
+    losses = lesson.train(model, X, Y, steps=50, batch_size=16, lr=0.1, seed=4)
     ix = torch.randint(0, len(X), (16,), generator=torch.Generator().manual_seed(4))
     assert losses[0] == pytest.approx(F.cross_entropy(untouched(X[ix]), Y[ix]).item(), abs=1e-6)
     assert losses.shape == (50,)
@@ -169,47 +135,45 @@ def test_train_first_loss_is_the_untrained_models_first_batch(data):
     assert not torch.equal(model.out.weight, untouched.out.weight)
 
 
-def test_train_is_deterministic_and_quiet_by_default(data, capsys):
-    runs = [init_demo.train(CharMLP(init="randn", seed=0, out_scale=0.01), data["Xtr"], data["Ytr"],
+def test_train_is_deterministic_and_quiet_by_default(split, capsys):
+    runs = [lesson.train(lesson.CharMLP(init="randn", seed=0, out_scale=0.01), split["Xtr"], split["Ytr"],
                             steps=20, seed=1) for _ in range(2)]
     assert np.array_equal(runs[0], runs[1])
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
 
-def test_train_shows_a_bar_when_asked(data, capsys):
-    init_demo.train(CharMLP(seed=0), data["Xtr"], data["Ytr"], steps=3, progress=True, desc="demo bar")
+def test_train_shows_a_bar_when_asked(split, capsys):
+    lesson.train(lesson.CharMLP(seed=0), split["Xtr"], split["Ytr"], steps=3, progress=True, desc="demo bar")
     assert "demo bar" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs, match", [({"steps": 0}, "steps and batch_size"), ({"batch_size": 1.5}, "steps and batch_size"),
+@pytest.mark.parametrize("kwargs, match", [({"steps": 0}, "steps must be a whole number >= 1"), ({"batch_size": 1.5}, "batch_size must be a whole number >= 1"),
                                            ({"lr": 0}, "lr must be > 0")])
-def test_train_rejects_bad_settings(data, kwargs, match):
+def test_train_rejects_bad_settings(split, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        init_demo.train(CharMLP(), data["Xtr"], data["Ytr"], **kwargs)
+        lesson.train(lesson.CharMLP(), split["Xtr"], split["Ytr"], **kwargs)
 
 
-def test_train_and_evaluate_reject_mismatched_data(data):
+def test_train_and_evaluate_reject_mismatched_data(split):
     with pytest.raises(ValueError, match=r"expected X \[N, block_size\] and Y \[N\]"):
-        init_demo.evaluate(CharMLP(), data["Xtr"][:5], data["Ytr"][:4])
+        lesson.evaluate(lesson.CharMLP(), split["Xtr"][:5], split["Ytr"][:4])
     with pytest.raises(ValueError, match=r"expected X \[N, block_size\] and Y \[N\]"):
-        init_demo.train(CharMLP(), data["Xtr"][:0], data["Ytr"][:0])
+        lesson.train(lesson.CharMLP(), split["Xtr"][:0], split["Ytr"][:0])
 
 
 @pytest.mark.parametrize("env, expected", [({}, False), ({"JPY_SESSION_NAME": "/x/05.ipynb"}, True),
                                            ({"JPY_SESSION_NAME": "/x/05.ipynb", "COURSE_PROGRESS": "0"}, False),
                                            ({"COURSE_PROGRESS": "1"}, True), ({"COURSE_PROGRESS": "off"}, False)])
 def test_show_progress(env, expected):
-    assert init_demo.show_progress(env) is expected
+    assert lesson.show_progress(env) is expected
 
-
-# --- saturation and depth -----------------------------------------------------------------------
 
 def test_saturation():
-    assert init_demo.saturation(torch.tensor([0.0, 0.5, -0.98, 0.99])) == pytest.approx(0.5)
-    assert init_demo.saturation(np.array([0.96, -0.96])) == 0.0
+    assert lesson.saturation(torch.tensor([0.0, 0.5, -0.98, 0.99])) == pytest.approx(0.5)
+    assert lesson.saturation(np.array([0.96, -0.96])) == 0.0
     with pytest.raises(ValueError, match="no activations"):
-        init_demo.saturation(torch.tensor([]))
+        lesson.saturation(torch.tensor([]))
 
 
 def test_kaiming_gains_are_torchs():
@@ -218,57 +182,52 @@ def test_kaiming_gains_are_torchs():
     assert torch.nn.init.calculate_gain("linear") == torch.nn.init.calculate_gain("sigmoid") == 1
 
 
-def test_deep_tanh_activation_stats(data):
-    X = data["Xtr"][:1000]
-    gain1 = init_demo.activation_stats(DeepTanh(gain=1.0, seed=0), X)
-    gain53 = init_demo.activation_stats(DeepTanh(gain=5 / 3, seed=0), X)
-    big = init_demo.activation_stats(DeepTanh(gain=None, seed=0), X)
+def test_deep_tanh_activation_stats(split):
+    X = split["Xtr"][:1000]
+    gain1 = lesson.activation_stats(lesson.DeepTanh(gain=1.0, seed=0), X)
+    gain53 = lesson.activation_stats(lesson.DeepTanh(gain=5 / 3, seed=0), X)
+    big = lesson.activation_stats(lesson.DeepTanh(gain=None, seed=0), X)
     assert len(gain1["std"]) == 5
     assert all(a > b for a, b in zip(gain1["std"], gain1["std"][1:]))        # gain 1: the signal fades
     assert gain53["std"][-1] > 0.8 * gain53["std"][0]                          # gain 5/3: it holds
     assert gain53["std"][-1] > gain1["std"][-1] + 0.2
     assert min(big["saturated"]) > 0.5                                         # N(0, 1): saturated
-    deep = DeepTanh(gain=5 / 3, seed=0, depth=3, width=8)
+    deep = lesson.DeepTanh(gain=5 / 3, seed=0, depth=3, width=8)
     acts = deep.activations(X[:4])
     assert [a.shape for a in acts] == [(4, 8)] * 3 and deep(X[:4]).shape == (4, 27)
     assert deep.layers[1].weight.std().item() == pytest.approx(5 / 3 / math.sqrt(8), rel=0.5)
 
 
 def test_deep_tanh_rejects_bad_settings():
-    with pytest.raises(ValueError, match="depth and width"):
-        DeepTanh(depth=0)
+    with pytest.raises(ValueError, match="depth must be a whole number >= 1"):
+        lesson.DeepTanh(depth=0)
+    with pytest.raises(ValueError, match="width must be a whole number >= 1"):
+        lesson.DeepTanh(width=2.5)
     with pytest.raises(ValueError, match="gain must be > 0"):
-        DeepTanh(gain=-1.0)
-
-
-# --- the widget ---------------------------------------------------------------------------------
-
-def widget_batch(seed, data):
-    ix = torch.randperm(len(data["Xtr"]), generator=torch.Generator().manual_seed(seed))[:init_demo.WIDGET_BATCH]
-    return data["Xtr"][ix], data["Ytr"][ix]
+        lesson.DeepTanh(gain=-1.0)
 
 
 @pytest.mark.parametrize("scale, seed", [(1.0, 0), (0.07, 0), (0.01, 2)])
-def test_widget_matches_the_full_model(data, scale, seed):
-    r = init_demo.output_scale_demo(scale=scale, seed=seed)
-    X, Y = widget_batch(seed, data)
-    model = CharMLP(init="randn", seed=seed, out_scale=scale)
+def test_widget_matches_the_full_model(split, scale, seed):
+    r = lesson.output_scale_demo(scale=scale, seed=seed)
+    X, Y = widget_batch(seed, split)
+    model = lesson.CharMLP(init="randn", seed=seed, out_scale=scale)
     with torch.no_grad():
         logits = model(X)
     assert np.allclose(r["logits"], logits.numpy(), atol=1e-4)
     assert r["loss"] == pytest.approx(F.cross_entropy(logits, Y).item(), abs=1e-5)
     assert np.allclose(r["probs0"], F.softmax(logits[0], dim=-1).numpy(), atol=1e-6)
-    assert r["target0"] == int(Y[0]) and r["next0"] == data["itos"][int(Y[0])]
-    assert r["context0"] == "".join(data["itos"][i] for i in X[0].tolist())
+    assert r["target0"] == int(Y[0]) and r["next0"] == split["itos"][int(Y[0])]
+    assert r["context0"] == "".join(split["itos"][i] for i in X[0].tolist())
 
 
 def test_widget_is_pure_and_reaches_ln27_at_scale_0():
-    a, b = init_demo.output_scale_demo(0.3, 1), init_demo.output_scale_demo(0.3, 1)
+    a, b = lesson.output_scale_demo(0.3, 1), lesson.output_scale_demo(0.3, 1)
     assert a["loss"] == b["loss"] and np.array_equal(a["logits"], b["logits"])
-    zero = init_demo.output_scale_demo(0.0)
+    zero = lesson.output_scale_demo(0.0)
     assert zero["loss"] == pytest.approx(LN27, abs=1e-6)
     assert np.allclose(zero["probs0"], 1 / 27)
-    losses = [init_demo.output_scale_demo(s)["loss"] for s in (0.01, 0.1, 0.3, 1.0)]
+    losses = [lesson.output_scale_demo(s)["loss"] for s in (0.01, 0.1, 0.3, 1.0)]
     assert losses == sorted(losses) and losses[-1] > 10 * LN27 / 2
 
 
@@ -276,32 +235,30 @@ def test_widget_is_pure_and_reaches_ln27_at_scale_0():
                                            ({"seed": 1.5}, "seed must be")])
 def test_widget_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        init_demo.output_scale_demo(**kwargs)
+        lesson.output_scale_demo(**kwargs)
 
 
 def test_lesson_updates_in_place_when_the_slider_moves():
-    lesson = init_demo.output_scale_lesson()
-    view = lesson.view
+    widget = lesson.output_scale_widget()
+    view = widget.view
     loss_bar = view.loss.bars[0]
-    before_loss, before_hist = lesson.result["loss"], [b.get_height() for b in view.hist]
-    assert loss_bar.get_height() == pytest.approx(min(before_loss, init_demo.LOSS_MAX))
-    lesson.controls["scale"].value = 0.01
-    assert lesson.result["loss"] == pytest.approx(init_demo.output_scale_demo(0.01, 0)["loss"])
-    assert lesson.result["loss"] < before_loss
-    assert loss_bar.get_height() == pytest.approx(lesson.result["loss"])
+    before_loss, before_hist = widget.result["loss"], [b.get_height() for b in view.hist]
+    assert loss_bar.get_height() == pytest.approx(min(before_loss, lesson.LOSS_MAX))
+    widget.controls["scale"].value = 0.01
+    assert widget.result["loss"] == pytest.approx(lesson.output_scale_demo(0.01, 0)["loss"])
+    assert widget.result["loss"] < before_loss
+    assert loss_bar.get_height() == pytest.approx(widget.result["loss"])
     assert [b.get_height() for b in view.hist] != before_hist
-    assert f"{lesson.result['loss']:.4f}" in lesson.readout.value
-    assert view.soft.bars[lesson.result["target0"]].get_height() == pytest.approx(lesson.result["q_target0"])
+    assert f"{widget.result['loss']:.4f}" in widget.readout.value
+    assert view.soft.bars[widget.result["target0"]].get_height() == pytest.approx(widget.result["q_target0"])
     assert sum(b.get_height() for b in view.soft.bars) == pytest.approx(1.0, abs=1e-5)
-    lesson.controls["seed"].value = 3
-    assert lesson.result["seed"] == 3
-    assert lesson.updates == 3
+    widget.controls["seed"].value = 3
+    assert widget.result["seed"] == 3
+    assert widget.updates == 3
 
-
-# --- checkers -----------------------------------------------------------------------------------
 
 def test_check_uniform_loss():
-    check = init_demo.check_uniform_loss
+    check = lesson.check_uniform_loss
     assert check(..., 27).status == "unanswered"
     assert check(3.2958, 27).status == "correct"
     assert check(math.log(10), 10).status == "correct"
@@ -314,7 +271,7 @@ def test_check_uniform_loss():
 
 
 def test_check_first_loss_diagnosis():
-    check = init_demo.check_first_loss_diagnosis
+    check = lesson.check_first_loss_diagnosis
     assert check(...).status == "unanswered"
     assert check("b").status == "correct" and check(" B ").status == "correct"
     assert "log2(10)" in check("c").detail and check("c").status == "wrong"
@@ -323,7 +280,7 @@ def test_check_first_loss_diagnosis():
 
 
 def test_check_excess_nats():
-    check = init_demo.check_excess_nats
+    check = lesson.check_excess_nats
     assert check(...).status == "unanswered"
     assert check(14 - math.log(10)).status == "correct"
     assert check(11.7).status == "correct"
@@ -332,7 +289,7 @@ def test_check_excess_nats():
 
 
 def test_widget_axes_are_labelled_and_ln27_sits_on_its_line():
-    view = init_demo.ScaleView()
+    view = lesson.ScaleView()
     ax_loss, _, ax_soft = view.fig.axes
     ticks = dict(zip([t.get_text() for t in ax_loss.get_yticklabels()], ax_loss.get_yticks()))
     assert ticks["ln 27"] == pytest.approx(math.log(27))

@@ -1,5 +1,8 @@
 """Drive the course's JupyterLab in a real Chromium: shared by tests/browser and benchmarks/.
 
+Both import it as `tools.browser` (pytest and `python -m benchmarks.x` run from the
+repository folder), with no sys.path edits.
+
 - `LabServer` starts JupyterLab with `tools.lab.lab_command` (what `make lab` runs:
   127.0.0.1, a free port, a random token) on a throwaway copy of the course, so a test
   can never modify a committed notebook, and stops only the process group it started.
@@ -22,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LESSON_REPR = "[interactive widget:"  # helpers.widgets.FALLBACK, the Lesson's text/plain repr
@@ -36,7 +39,7 @@ CHROMIUM_FLAGS = [
 TEXT_REPR_PATTERNS = [r"(Int|Float)Slider\(", r"[HV]Box\(children", r"interactive\(children",
                       r"\[interactive widget:"]
 # tqdm's notebook bar (text/plain like " 40%|####      | 120/300 [...]"): a widget that a
-# live JupyterLab shows and committed outputs may leave out (helpers.init_demo.show_progress)
+# live JupyterLab shows and committed outputs may leave out (helpers.lessons.initialization_and_loss_estimation.show_progress)
 TQDM_REPR = r"\d+%\|"
 
 
