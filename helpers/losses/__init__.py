@@ -5,17 +5,17 @@ with `torch.nn.functional`, and imported from here by later lessons (`from helpe
 losses`; `losses.cross_entropy(...)`). Every one accepts Python lists, numpy arrays or
 torch tensors; bad input raises ValueError naming the problem (helpers.validate).
 
-| loss                                              | lesson                         | module         |
-|---------------------------------------------------|--------------------------------|----------------|
-| log_softmax, softmax                              | 01 log_softmax_and_shapes      | classification |
-| nll, cross_entropy                                | 03 nll_and_cross_entropy       | classification |
-| entropy, cross_entropy_probs, kl_divergence, to_bits | 03 nll_and_cross_entropy    | information    |
-| surprise                                          | 00 start_here, 04 mm_surprise_game | information |
-| mse, mae, huber, gaussian_nll                     | 06 regression_losses_mse       | regression     |
-| sigmoid, bernoulli_likelihood, bce, bce_with_logits | 07 binary_cross_entropy_and_max_margin | binary |
-| binary_hinge, multiclass_hinge                    | 07 binary_cross_entropy_and_max_margin | hinge  |
-| smooth_targets, sequence_loss                     | 09 designing_a_loss_for_a_new_task | classification |
-| reduce ('mean', 'sum', 'none')                    | every loss with `reduction=`   | reduction      |
+    module           losses                                             taught in lesson
+    classification   log_softmax, softmax                               01 log_softmax_and_shapes
+                     nll, cross_entropy                                 03 nll_and_cross_entropy
+                     smooth_targets, sequence_loss                      09 designing_a_loss_for_a_new_task
+    information      entropy, cross_entropy_probs, kl_divergence,       03 nll_and_cross_entropy
+                     to_bits; surprise                                  (surprise: 00 start_here, 04 mm_surprise_game)
+    regression       mse, mae, huber, gaussian_nll                      06 regression_losses_mse
+    binary           sigmoid, bernoulli_likelihood, bce,                07 binary_cross_entropy_and_max_margin
+                     bce_with_logits
+    hinge            binary_hinge, multiclass_hinge                     07 binary_cross_entropy_and_max_margin
+    reduction        reduce ('mean', 'sum', 'none'): every loss with `reduction=`
 
 Bigram NLL (a count model's loss) lives with the names data: `helpers.data.bigram_nll`.
 """
