@@ -14,13 +14,19 @@ TORCH_LOG_FLOOR = -100.0  # F.binary_cross_entropy clamps each log at -100
 
 
 def sigmoid(logits) -> np.ndarray:
-    """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    """1 / (1 + exp(-x)), computed without overflow for large |x|.
+
+    Lesson 07.
+    """
     x = validate.as_array(logits, "logits")
     return np.exp(-np.logaddexp(0.0, -x))
 
 
 def bernoulli_likelihood(q, y) -> np.ndarray:
-    """p(y | q) = q^y (1 - q)^(1 - y): the probability a model with P(y=1) = q gives to label y."""
+    """p(y | q) = q^y (1 - q)^(1 - y): the probability a model with P(y=1) = q gives to label y.
+
+    Lesson 07.
+    """
     qa, ya = validate.pair(q, y, "q", "y")
     validate.unit_interval(qa, "q", " q is a probability: apply sigmoid to logits first.")
     if not np.all((ya == 0) | (ya == 1)):
@@ -29,7 +35,7 @@ def bernoulli_likelihood(q, y) -> np.ndarray:
 
 
 def bce(probs, target, reduction: str = "mean", log_floor: float | None = None):
-    """Binary cross-entropy -[y log q + (1 - y) log(1 - q)] on probabilities q, in nats.
+    """Binary cross-entropy -[y log q + (1 - y) log(1 - q)] on probabilities q, in nats. Lesson 07.
 
     log_floor=-100 clamps each log like F.binary_cross_entropy; without it, q = 0 with
     y = 1 gives inf, which is the true value.
@@ -47,7 +53,7 @@ def bce(probs, target, reduction: str = "mean", log_floor: float | None = None):
 
 
 def bce_with_logits(logits, target, reduction: str = "mean"):
-    """BCE straight from logits, stable: max(x, 0) - x·y + log(1 + exp(-|x|))."""
+    """BCE straight from logits, stable: max(x, 0) - x·y + log(1 + exp(-|x|)). Lesson 07."""
     x, y = validate.pair(logits, target, "logits", "target")
     validate.unit_interval(y, "target")
     return reduce(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))), reduction)

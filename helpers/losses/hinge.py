@@ -13,7 +13,7 @@ from .reduction import reduce
 
 
 def binary_hinge(scores, target, margin: float = 1.0, reduction: str = "mean"):
-    """max(0, margin - y·f) with labels y in {-1, +1} and raw scores f (not probabilities)."""
+    """max(0, margin - y·f) with labels y in {-1, +1} and raw scores f (not probabilities). Lesson 07."""
     f, y = validate.pair(scores, target, "scores", "target")
     if not np.all((y == 1) | (y == -1)):
         raise ValueError("hinge targets must be -1 or +1; convert 0/1 labels with y = 2·label - 1")
@@ -24,7 +24,7 @@ def multiclass_hinge(scores, target, margin: float = 1.0, divide_by_classes: boo
     """Multi-class hinge: sum over wrong classes j of max(0, s_j - s_true + margin), mean over rows.
 
     divide_by_classes=True also divides each row by the number of classes C, which is
-    what F.multi_margin_loss does.
+    what F.multi_margin_loss does. Lesson 07.
     """
     s = validate.as_array(scores, "scores")
     if s.ndim not in (1, 2) or s.shape[-1] < 2:

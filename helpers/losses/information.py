@@ -19,7 +19,10 @@ def _per_row(out: np.ndarray) -> float | np.ndarray:
 
 
 def entropy(p) -> float | np.ndarray:
-    """H(p) = -sum p log p in nats, with 0 log 0 = 0. One value per row of p."""
+    """H(p) = -sum p log p in nats, with 0 log 0 = 0. One value per row of p.
+
+    Lesson 03.
+    """
     arr = validate.probabilities(p, "p")
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(arr > 0, arr * np.log(arr), 0.0)
@@ -33,7 +36,10 @@ def _two_distributions(p, q) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cross_entropy_probs(p, q) -> float | np.ndarray:
-    """H(p, q) = -sum p log q in nats, between two distributions. inf where q = 0 < p."""
+    """H(p, q) = -sum p log q in nats, between two distributions. inf where q = 0 < p.
+
+    Lesson 03.
+    """
     pa, qa = _two_distributions(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(pa > 0, pa * np.log(qa), 0.0)
@@ -41,7 +47,10 @@ def cross_entropy_probs(p, q) -> float | np.ndarray:
 
 
 def kl_divergence(p, q) -> float | np.ndarray:
-    """KL(p || q) = sum p log(p / q) in nats: the gap H(p, q) - H(p). inf where q = 0 < p."""
+    """KL(p || q) = sum p log(p / q) in nats: the gap H(p, q) - H(p). inf where q = 0 < p.
+
+    Lesson 03.
+    """
     pa, qa = _two_distributions(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(pa > 0, pa * (np.log(pa) - np.log(qa)), 0.0)
@@ -53,6 +62,8 @@ def surprise(q, outcome) -> float:
 
     q is a sequence of probabilities (outcome an index) or a mapping such as
     {"red": 0.1, ...} (outcome a key).
+
+    Lessons 00 and 04.
     """
     if isinstance(q, Mapping):
         keys = list(q)
@@ -73,7 +84,7 @@ def surprise(q, outcome) -> float:
 
 
 def to_bits(nats):
-    """Convert nats to bits: divide by ln 2 (a bit is ln 2 = 0.6931 nats)."""
+    """Convert nats to bits: divide by ln 2 (a bit is ln 2 = 0.6931 nats). Lesson 03."""
     if np.isscalar(nats):
         return float(nats) / math.log(2)
     return validate.as_array(nats, "nats") / math.log(2)

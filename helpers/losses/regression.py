@@ -15,19 +15,19 @@ from .reduction import reduce
 
 
 def mse(pred, target, reduction: str = "mean"):
-    """Squared error (pred - target)², averaged (mean), added up (sum) or per element (none)."""
+    """Squared error (pred - target)², averaged (mean), added up (sum) or per element (none). Lesson 06."""
     p, t = pair(pred, target)
     return reduce((p - t) ** 2, reduction)
 
 
 def mae(pred, target, reduction: str = "mean"):
-    """Absolute error |pred - target| (F.l1_loss)."""
+    """Absolute error |pred - target| (F.l1_loss). Lesson 06."""
     p, t = pair(pred, target)
     return reduce(np.abs(p - t), reduction)
 
 
 def huber(pred, target, delta: float = 1.0, reduction: str = "mean"):
-    """Huber loss (F.huber_loss): r²/2 for |r| <= delta, delta·(|r| - delta/2) beyond."""
+    """Huber loss (F.huber_loss): r²/2 for |r| <= delta, delta·(|r| - delta/2) beyond. Lesson 06."""
     if not delta > 0:
         raise ValueError(f"delta must be > 0; got {delta}")
     p, t = pair(pred, target)
@@ -36,7 +36,7 @@ def huber(pred, target, delta: float = 1.0, reduction: str = "mean"):
 
 
 def gaussian_nll(pred, target, sigma: float = 1.0, reduction: str = "mean"):
-    """-log N(target | pred, sigma²) in nats: (target-pred)²/(2σ²) + log(σ) + log(2π)/2."""
+    """-log N(target | pred, sigma²) in nats: (target-pred)²/(2σ²) + log(σ) + log(2π)/2. Lesson 06."""
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0 (it is a standard deviation); got {sigma}")
     p, t = pair(pred, target)
