@@ -20,7 +20,7 @@ from tools import course
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAME = {"torch": "pytorch"}  # pip name -> conda-forge name, where they differ
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)")
-TEST_TOOLS = {"pytest", "pytest-xdist", "hypothesis", "nbval", "playwright", "nbgrader"}
+TEST_TOOLS = {"pytest", "pytest-xdist", "hypothesis", "nbval", "ruff", "playwright", "nbgrader"}
 
 
 def norm(name: str) -> str:
@@ -153,7 +153,7 @@ def imported_modules(*folders: str, notebooks: bool = False) -> set[str]:
     """Top-level modules imported by the .py files of `folders` (and the notebooks' code cells)."""
     found = set()
     for folder in folders:
-        for path in (ROOT / folder).glob("*.py"):
+        for path in (ROOT / folder).rglob("*.py"):  # helpers/lessons/ too
             found |= py_imports(path.read_text(encoding="utf-8"))
     if notebooks:
         for path in (ROOT / "notebooks").rglob("*.ipynb"):
@@ -184,6 +184,14 @@ def test_what_the_lessons_import_is_in_the_learner_files():
     assert not missing, f"imported by helpers/ or a notebook but not in requirements.txt and environment.yml: {missing}"
 
 
+# tools that a learner's commands never load, and the extra requirement file each may use
+TOOLS_BEYOND_LEARNER = {"graded.py": GRADING, "browser.py": TESTING}  # graded edition; browser tests
+
+
 def test_what_the_tools_import_is_pinned():
-    missing = unpinned(imported_modules("tools"), {**LEARNER, **GRADING}, ["environment.yml", "environment-test.yml"])
-    assert not missing, f"imported by tools/ but not pinned for learners or grading: {missing}"
+    """A learner's commands (lab, nav, book, outputs) need only requirements.txt."""
+    for path in sorted((ROOT / "tools").glob("*.py")):
+        extra = TOOLS_BEYOND_LEARNER.get(path.name, {})
+        modules = py_imports(path.read_text(encoding="utf-8")) - set(sys.stdlib_module_names) - {"helpers", "tools", "__future__"}
+        missing = unpinned(modules, {**LEARNER, **extra}, ["environment.yml", "environment-test.yml"])
+        assert not missing, f"tools/{path.name} imports what is not pinned for it: {missing}"

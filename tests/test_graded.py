@@ -11,7 +11,6 @@ does that for the instructor's version).
 import copy
 import os
 import re
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -1,7 +1,6 @@
 """Lesson cross-references in prose are links named by slug, so renumbering cannot leave them wrong."""
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 

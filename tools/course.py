@@ -291,7 +291,7 @@ def cmd_book(a) -> int:
 
 
 def cmd_bench(a) -> int:
-    return _run(ensure_installed("all"), "benchmarks/run_all.py", *a.args)
+    return _run(ensure_installed("all"), "-m", "benchmarks.run_all", *a.args)
 
 
 def cmd_assignments(a) -> int:
