@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.course-installed
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup lab test unit notebooks outputs nav bench book constraints clean
+.PHONY: help setup lab test unit notebooks outputs nav bench book hub constraints clean
 
 help:
 	@echo "make lab      set up (first time only) and open JupyterLab at the first notebook"
@@ -19,6 +19,7 @@ help:
 	@echo "make nav      rewrite the notebooks' previous/contents/next links and the README course map"
 	@echo "make bench    run the performance benchmarks and print a markdown table"
 	@echo "make book     build the static HTML edition into site/ (needs npm once, for three scripts)"
+	@echo "make hub      a trial JupyterHub for a class on this machine (127.0.0.1; prints the password)"
 
 # --- setup: a virtual environment, re-installed only when the pins change ----------
 $(PY):
@@ -33,6 +34,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml | $(PY)
 
 setup: $(STAMP)
 
+# JupyterHub, nbgitpuller and the proxy: for `make hub` and the hub test, never for `make lab`
+HUB_STAMP := $(VENV)/.hub-installed
+$(HUB_STAMP): hub/requirements.txt hub/package.json hub/package-lock.json $(STAMP)
+	$(PY) -m tools.hub install
+	@touch $@
+
 # Progress bars are for learners in JupyterLab (make lab); never in committed or tested outputs.
 test unit notebooks outputs bench: export COURSE_PROGRESS = 0
 
@@ -40,7 +47,7 @@ test unit notebooks outputs bench: export COURSE_PROGRESS = 0
 lab: setup
 	$(PY) tools/lab.py
 
-test: setup
+test: setup $(HUB_STAMP)
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) $(PYTEST_ARGS)
 
 # --- for authors ------------------------------------------------------------------------
@@ -63,11 +70,14 @@ bench: setup
 book: setup
 	$(PY) -m tools.book
 
+hub: $(HUB_STAMP)
+	$(PY) -m tools.hub
+
 constraints: setup
 	( echo "# Every package the course installs, pinned to the versions it was tested with"; \
-	  echo "# (pip freeze of .venv, less torch, which requirements.txt pins). Regenerate with"; \
+	  echo "# (pip freeze of .venv, less torch, which requirements.txt pins, and less hub/requirements.txt). Regenerate with"; \
 	  echo "# make constraints."; \
-	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^torch==' ) > constraints.txt
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^torch==' | grep -v -i -x -F -f hub/requirements.txt ) > constraints.txt
 
 clean:
 	rm -rf $(VENV) artifacts site build .pytest_cache

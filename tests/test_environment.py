@@ -93,12 +93,19 @@ def test_installed_versions_match_the_pins(name):
     assert got.split("+")[0] == REQ[name], f"{name} {got} installed, {REQ[name]} pinned: run make setup"
 
 
+IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+# the class hub (make hub): installed from hub/requirements.txt, never part of a learner's environment
+HUB_ONLY = [ROOT / "tools" / "hub.py", ROOT / "hub" / "jupyterhub_config.py", ROOT / "tests" / "browser" / "hub_driver.py"]
+
+
 def imported_modules() -> set[str]:
-    """Top-level modules imported by helpers/, tools/ and the notebooks' code cells."""
+    """Top-level modules imported by helpers/, tools/ (less the hub's) and the notebooks' code cells."""
     import json
     found = set()
-    pattern = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+    pattern = IMPORT
     for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "tools").glob("*.py")]:
+        if path in HUB_ONLY:
+            continue
         found |= set(pattern.findall(path.read_text(encoding="utf-8")))
     for path in (ROOT / "notebooks").rglob("*.ipynb"):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
@@ -121,3 +128,44 @@ def test_every_imported_package_is_pinned_and_named_for_conda():
             if norm(dist) not in REQ or norm(CONDA_NAME.get(norm(dist), dist)) not in named:
                 missing.append(f"{module} (package {dist})")
     assert not missing, f"imported but not pinned in requirements.txt and environment.yml: {missing}"
+
+
+HUB = pins(ROOT / "hub" / "requirements.txt")
+
+
+def test_hub_pins_agree_with_the_course_and_are_installed():
+    """hub/requirements.txt adds to constraints.txt and never re-pins what the course pins."""
+    cons = pins(ROOT / "constraints.txt")
+    for name, ver in HUB.items():
+        assert name not in REQ and name not in cons, f"hub/requirements.txt re-pins {name} (constraints.txt has it)"
+        try:
+            got = version(name)
+        except PackageNotFoundError:
+            pytest.fail(f"{name} is pinned for the hub but not installed: run make hub (or make test)")
+        assert got == ver, f"{name} {got} installed, {ver} pinned in hub/requirements.txt"
+    assert HUB.get("jupyterhub") and HUB.get("nbgitpuller")
+
+
+def test_hub_code_imports_only_pinned_packages():
+    import sys
+    from importlib.metadata import packages_distributions
+    dists = packages_distributions()
+    pinned = set(REQ) | set(HUB) | set(pins(ROOT / "constraints.txt"))
+    found = set()
+    for path in HUB_ONLY:
+        found |= set(IMPORT.findall(path.read_text(encoding="utf-8")))
+    local = {"helpers", "tools", "hub_driver", "lab_driver", "__future__"}
+    for module in sorted(found - set(sys.stdlib_module_names) - local):
+        assert module in dists, f"{module} is imported by the hub's code but no installed package provides it"
+        assert any(norm(d) in pinned for d in dists[module]), f"{module} is imported by the hub's code but not pinned"
+
+
+def test_proxy_is_pinned_with_a_lock_file():
+    import json
+    package = json.loads((ROOT / "hub" / "package.json").read_text())
+    lock = json.loads((ROOT / "hub" / "package-lock.json").read_text())
+    (name, want), = package["dependencies"].items()
+    assert name == "configurable-http-proxy" and re.fullmatch(r"\d+\.\d+\.\d+", want), want
+    entry = lock["packages"][f"node_modules/{name}"]
+    assert entry["version"] == want and entry["integrity"].startswith("sha512-")
+    assert all(p.get("integrity") for k, p in lock["packages"].items() if k), "every locked package has a checksum"
