@@ -10,4 +10,9 @@ Shared modules, one job each:
 One module per lesson topic (its pure functions, widget view and exercise checkers):
     surprise_curve (00), softmax_demo (01), likelihood (02), ce_demo (03), mm (04),
     init_demo (05), regression (06), binary (07), regularization (08), task_losses (09)
+
+Importing the package limits torch to one CPU thread (helpers.threads; OMP_NUM_THREADS overrides).
 """
+from helpers import threads as _threads
+
+_threads.limit()
