@@ -101,3 +101,52 @@ def test_softmax_view_labels_stay_off_the_title_and_tick_labels():
     for text in view.logs.texts:
         y, va = text.get_position()[1], text.get_va()
         assert lo <= y < hi and not (y == lo and va == "top")
+
+
+def test_a_lesson_figure_carries_its_text_alternative():
+    class View:
+        alt = "Two bars, a and b, whose heights are the probabilities."
+
+        def __init__(self):
+            self.fig, (ax,) = plots.new_figure(1)
+            self.bars = plots.Bars(ax, ["a", "b"])
+            self.artists = self.bars.artists
+
+        def update(self, result):
+            self.bars.update(result)
+
+    lesson = widgets.Lesson({"p": widgets.slider(0.5, 0, 1, 0.1, "p")}, compute=lambda p: [p, 1 - p], view=View())
+    assert lesson.live.image.tooltip == View.alt  # becomes the <img>'s title: its accessible name
+    other = widgets.Lesson({"p": widgets.slider(0.5, 0, 1, 0.1, "p")}, compute=lambda p: [p, 1 - p], view=View(),
+                           alt="The same bars, said for this lesson.")
+    assert other.live.image.tooltip == "The same bars, said for this lesson."
+
+
+def test_show_displays_a_png_with_its_alt_text():
+    import base64
+    import re
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0], label="falling")
+    alt = 'A line falling from 1 to 0 as x goes from 0 to 1: "less" <is> more.'
+    pic = plots.picture(fig, alt)
+    bundle = pic._repr_mimebundle_()
+    assert bundle["text/plain"] == f"[figure: {alt}]"
+    m = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)" width="(\d+)" height="(\d+)">',
+                     bundle["text/html"])
+    assert m, bundle["text/html"][:200]
+    assert base64.b64decode(m.group(1)).startswith(b"\x89PNG")
+    assert m.group(2) == "A line falling from 1 to 0 as x goes from 0 to 1: &quot;less&quot; &lt;is&gt; more."
+    assert (int(m.group(3)), int(m.group(4))) == (pic.width, pic.height) and pic.width > 100
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("alt", [None, "", "   ", "a plot"])
+def test_a_figure_without_a_real_text_alternative_is_refused(alt):
+    fig, _ = plots.new_figure(1)
+    with pytest.raises(ValueError, match="text alternative"):
+        plots.picture(fig, alt)
