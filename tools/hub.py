@@ -97,11 +97,14 @@ def publish_course(dest: Path, source: Path = ROOT) -> tuple[str, str]:
 
 
 def pull_link(base: str, repo: str, branch: str, notebook: str = FIRST_NOTEBOOK,
-              target: str = COURSE_DIR) -> str:
-    """The nbgitpuller link: log in, get (or update) your copy of the course, open `notebook`."""
+              target: str = COURSE_DIR, lab_query: str = "") -> str:
+    """The nbgitpuller link: log in, get (or update) your copy of the course, open `notebook`.
+
+    lab_query: appended to the JupyterLab URL the link opens (e.g. "reset": an empty workspace).
+    """
     query = urllib.parse.urlencode({
         "repo": repo, "branch": branch, "targetpath": target,
-        "urlpath": f"lab/tree/{target}/{notebook}",
+        "urlpath": f"lab/tree/{target}/{notebook}" + (f"?{lab_query}" if lab_query else ""),
     })
     return f"{base}/hub/user-redirect/git-pull?{query}"
 
@@ -133,7 +136,7 @@ class Hub:
         self.proc: subprocess.Popen | None = None
         self.log_path = self.state / "jupyterhub.log"
         self._log = None
-        self.started_pids: set[int] = set()
+        self.started: dict = {}  # pid -> psutil.Process: signalled only while it is that same process
 
     @property
     def base(self) -> str:
@@ -163,7 +166,7 @@ class Hub:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)], cwd=self.state, env=env,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.started_pids.add(self.proc.pid)
+        self._remember([self.proc.pid])
         self._wait_ready(timeout)
         return self
 
@@ -196,18 +199,45 @@ class Hub:
         if self.proc is not None and self.proc.poll() is None:
             found["hub"] = [self.proc.pid]
         proxy = _read_pid(self.state / "proxy.pid")
-        if proxy and _alive(proxy):
+        if proxy and _alive(proxy, "configurable-http-proxy"):
             found["proxy"] = [proxy]
         for user, pid in self._server_pids().items():
-            if _alive(pid):
+            if _alive(pid, "jupyterhub.singleuser"):  # not a reused pid from an earlier run
                 try:
                     kids = [p.pid for p in psutil.Process(pid).children(recursive=True)]
                 except psutil.Error:
                     kids = []
                 found[user] = [pid, *kids]
         for pids in found.values():
-            self.started_pids.update(pids)
+            self._remember(pids)
         return found
+
+    def _remember(self, pids) -> None:
+        import psutil
+
+        for pid in pids:
+            if pid not in self.started:
+                try:
+                    self.started[pid] = psutil.Process(pid)  # keeps its start time: no pid reuse
+                except psutil.Error:
+                    pass
+
+    @property
+    def started_pids(self) -> set[int]:
+        return set(self.started)
+
+    def running(self) -> list[int]:
+        """The processes this hub started that still run."""
+        import psutil
+
+        out = []
+        for pid, proc in self.started.items():
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    out.append(pid)
+            except psutil.Error:
+                pass
+        return out
 
     def _server_pids(self) -> dict[str, int]:
         """Learners' server pids, from the hub's database (LocalProcessSpawner keeps them there)."""
@@ -247,13 +277,13 @@ class Hub:
                 proc.wait(timeout=45)
             except subprocess.TimeoutExpired:
                 pass
-        for pid in sorted(self.started_pids):
-            _terminate(pid)
+        for pid in self.running():
+            _signal(self.started[pid], signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(p) for p in self.started_pids):
+        while time.monotonic() < deadline and self.running():
             time.sleep(0.2)
-        for pid in self.started_pids:
-            _terminate(pid, signal.SIGKILL)
+        for pid in self.running():
+            _signal(self.started[pid], signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
@@ -263,7 +293,7 @@ class Hub:
             shutil.rmtree(self.runtime, ignore_errors=True)
         if self.remove_state:
             shutil.rmtree(self.state, ignore_errors=True)
-        return [p for p in self.started_pids if _alive(p)]
+        return self.running()
 
     def __enter__(self):
         return self.start()
@@ -279,21 +309,27 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, command: str | None = None) -> bool:
+    """pid runs (and, if `command` is given, its command line contains it)."""
     import psutil
 
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        proc = psutil.Process(pid)
+        if command is not None and command not in " ".join(proc.cmdline()):
+            return False
+        return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
 
-def _terminate(pid: int, sig: int = signal.SIGTERM) -> None:
-    if _alive(pid):
-        try:
-            os.kill(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+def _signal(proc, sig: int) -> None:
+    """Signal a psutil.Process (psutil refuses if its pid now belongs to another process)."""
+    import psutil
+
+    try:
+        proc.send_signal(sig)
+    except psutil.Error:
+        pass
 
 
 # --- make hub -------------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ class LearnerServer:
         self.hub, self.user, self.repo, self.branch = hub, user, repo, branch
         self.base = f"{hub.base}/user/{user}"
         self.token = learner_token(hub, user)
+        self.reset_workspace = False  # True: each link opens JupyterLab with an empty workspace
 
     def api(self, path: str, *, token: bool = True, method: str = "GET", timeout: float = 10,
             body: bytes | None = None):
@@ -95,7 +96,8 @@ class LearnerServer:
         prefix = COURSE_DIR + "/"
         if not rel_path.startswith(prefix):
             raise ValueError(f"{rel_path!r} is not inside the pulled course folder {prefix!r}")
-        return pull_link(self.hub.base, self.repo, self.branch, rel_path[len(prefix):])
+        return pull_link(self.hub.base, self.repo, self.branch, rel_path[len(prefix):],
+                         lab_query="reset" if self.reset_workspace else "")
 
     def log_tail(self, n: int = 3000) -> str:
         return self.hub.log_tail(n)
