@@ -1,7 +1,7 @@
 """What a teacher must size for a class on JupyterHub: memory per learner, and login to a ready lesson.
 
 Starts the course's trial hub (tools.hub.Hub, what `make hub` runs) on a temporary folder and
-drives one learner in Chromium (tests/browser/hub_driver.py, lab_driver.py):
+drives one learner in Chromium (tools/hub_browser.py, tools/browser.py):
 
 1. **login to ready**: from submitting the login form to lesson 00 open through the
    nbgitpuller link with its kernel connected and idle. The first time includes starting
@@ -11,7 +11,7 @@ drives one learner in Chromium (tests/browser/hub_driver.py, lab_driver.py):
    read the kernel's memory (RSS; USS, its private part; PSS, its fair share of what it
    shares) and the learner's server's, then shut the kernel down before the next lesson.
 
-Run: `.venv/bin/python -m benchmarks.hub_sizing` (or `python benchmarks/hub_sizing.py`);
+Run: `.venv/bin/python -m benchmarks.hub_sizing`;
 `--json PATH` also writes the numbers. Needs `make hub`'s packages (`python -m tools.hub install`)
 and Chromium. Takes about 4 minutes on the course's 2-core machine.
 """
@@ -26,12 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+from tools import hub as hubtool
+from tools.browser import NotebookPage, committed_counts, course_notebooks, launch_chromium
+from tools.hub_browser import LearnerServer, log_in, prepare_home
 
-from hub_driver import LearnerServer, log_in, prepare_home  # noqa: E402
-from lab_driver import NotebookPage, committed_counts, course_notebooks, launch_chromium  # noqa: E402
-from tools import hub as hubtool  # noqa: E402
+ROOT = hubtool.ROOT
 
 MiB = 1024 * 1024
 

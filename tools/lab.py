@@ -55,11 +55,7 @@ def kernel_transport(runtime_dir: str | None = None) -> str:
     if runtime_dir is None:
         from jupyter_core.paths import jupyter_runtime_dir
         runtime_dir = jupyter_runtime_dir()
-    try:
-        import zmq
-        limit = getattr(zmq, "IPC_PATH_MAX_LEN", 107) or 107
-    except ImportError:
-        limit = 107
+    limit = 103 if sys.platform == "darwin" else 107  # sizeof(sockaddr_un.sun_path) - 1
     return "ipc" if len(os.path.join(runtime_dir, "")) + IPC_NAME_LENGTH <= limit else "tcp"
 
 

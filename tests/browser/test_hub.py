@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from hub_driver import LearnerServer, log_in, prepare_home, request, run_in_kernel
-from lab_driver import NotebookPage, committed_counts
 from tools import hub as hubtool
+from tools.browser import NotebookPage, committed_counts
+from tools.hub_browser import LearnerServer, log_in, prepare_home, request, run_in_kernel
 
 LESSON = "notebooks/04_mm_surprise_game.ipynb"
 USERS = ["learner1", "learner2"]
