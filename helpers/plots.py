@@ -17,6 +17,29 @@ from matplotlib.figure import Figure
 
 DPI = 80  # small PNGs render and travel fast; text stays readable
 BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f"
+# Lines are never told apart by colour alone: each series also gets its own style (and a label).
+LINESTYLES = ["-", "--", "-.", ":"]
+MARKERS = ["o", "s", "^", "D"]
+
+
+def readable(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
+    """`color` darkened just enough for text on `background` to reach `ratio`:1 contrast (WCAG AA)."""
+    def luminance(rgb):
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    def rgb(h):
+        h = h.lstrip("#")
+        return [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+
+    bg = luminance(rgb(background))
+    c = rgb(color)
+    for _ in range(100):
+        lum = luminance(c)
+        if (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05) >= ratio:
+            break
+        c = [x * 0.95 for x in c]
+    return "#" + "".join(f"{round(x * 255):02x}" for x in c)
 
 
 class Picture:

@@ -43,3 +43,20 @@ def test_a_figure_without_a_real_text_alternative_is_refused(alt):
     fig, _ = plots.new_figure(1)
     with pytest.raises(ValueError, match="text alternative"):
         plots.picture(fig, alt)
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(h):
+        c = [int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("colour", [plots.GREEN, plots.ORANGE, plots.GREY, plots.RED, "#ffff00", "#000000"])
+def test_readable_colours_reach_text_contrast_on_white(colour):
+    out = plots.readable(colour)
+    assert _contrast(out, "#ffffff") >= 4.5, (colour, out)
+    if _contrast(colour, "#ffffff") >= 4.5:
+        assert out == colour  # already readable: unchanged

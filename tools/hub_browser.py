@@ -123,15 +123,32 @@ class LearnerServer:
         return self.runtime_dir() / f"kernel-{kernel_id}.json"
 
 
-def run_in_kernel(connection_file: Path, code: str, timeout: float = 60) -> str:
-    """Run `code` in a running kernel (over its own connection file) and return what it printed."""
+def run_in_kernel(connection_file: Path, code: str, timeout: float = 90) -> str:
+    """Run `code` in a running kernel (over its own connection file) and return what it printed.
+
+    Waits for the connection file and its channels first: a kernel just started through the
+    server's API takes a few seconds to bind them.
+    """
     from jupyter_client import BlockingKernelClient
 
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            info = json.loads(Path(connection_file).read_text())
+            ready = info.get("transport") != "ipc" or all(
+                Path(f"{info['ip']}-{info[c]}").exists() for c in ("shell_port", "iopub_port", "hb_port"))
+        except (OSError, ValueError):
+            ready = False
+        if ready:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no kernel behind {connection_file} after {timeout:.0f} s")
+        time.sleep(0.25)
     client = BlockingKernelClient(connection_file=str(connection_file))
     client.load_connection_file()
     client.start_channels()
     try:
-        client.wait_for_ready(timeout=timeout)
+        client.wait_for_ready(timeout=max(10.0, deadline - time.monotonic()))
         out = []
         reply = client.execute_interactive(
             code, timeout=timeout, store_history=False,
