@@ -69,13 +69,10 @@ def picture(fig, alt: str) -> Picture:
     if not isinstance(alt, str) or len(alt.strip()) < 20:
         raise ValueError("a figure needs a text alternative that says what it shows "
                          f"(a sentence or two, at least 20 characters), got {alt!r}")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    if fig.canvas is None or not hasattr(fig.canvas, "print_png"):
-        FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    buf = io.BytesIO()  # in memory: nothing is written to disk
+    fig.canvas.print_figure(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
     png = buf.getvalue()
     width, height = Image.open(io.BytesIO(png)).size
     return Picture(png, " ".join(alt.split()), width, height)

@@ -19,9 +19,22 @@ import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from traitlets import Unicode
 
 # Jupyter cuts a widget's text form at 110 characters: keep this short (titles <= 30 chars).
 FALLBACK = "[interactive widget: {title} · if you see this text, see README Troubleshooting]"
+
+
+class DescribedImage(widgets.Image):
+    """An `ipywidgets.Image` whose tooltip (its text alternative) renders.
+
+    ipywidgets 8's DOMWidgetView.updateTooltip reads the model's `description`, which an
+    Image does not have: with a tooltip set, the widget HTML manager of the static pages
+    fails to create the view ("Could not create a view for model id ..."). An empty
+    description, synced, lets it set the <img>'s title.
+    """
+
+    description = Unicode("").tag(sync=True)
 
 
 class LiveFigure:
@@ -43,7 +56,7 @@ class LiveFigure:
         # alt: what the figure shows, for a reader who cannot see it. ipywidgets' Image has no
         # alt; its tooltip becomes the <img>'s title, which is its text alternative when there
         # is no alt (in JupyterLab and in the static pages, which keep the widget's state).
-        self.image = widgets.Image(format="png", tooltip=alt or None)
+        self.image = DescribedImage(format="png", tooltip=alt or None)
         self.renders = 0
         self.refresh()
 
