@@ -90,8 +90,10 @@ def test_a_test_run_after_lab_installs_the_test_files_only_once(tree):
     after = course.new_stamp(course.PROFILES["learner"], both, tree)
     assert set(course.stale_files(course.PROFILES["all"], after, tree)) == beyond
     # a new proxy lock file: only the hub's part is due again
+    current = course.new_stamp(course.PROFILES["all"], after, tree)
     (tree / course.HUB_LOCKS[1]).write_text("{}\n")
-    assert course.stale_files(course.PROFILES["hub"], both, tree) == [course.HUB_LOCKS[1]]
+    assert course.stale_files(course.PROFILES["hub"], current, tree) == [course.HUB_LOCKS[1]]
+    assert course.stale_files(course.PROFILES["learner"], current, tree) == []
 
 
 def test_ensure_installed_runs_the_steps_in_order_then_nothing(tree, monkeypatch):
