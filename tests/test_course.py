@@ -31,6 +31,16 @@ def test_every_make_target_is_a_course_command_and_the_makefile_only_delegates()
     assert "COURSE := $(PYTHON) -m tools.course" in text
 
 
+def test_the_ci_script_is_valid_bash_and_ends_in_make_test():
+    """CI runs .ci/run on a fresh clone; a script bash cannot parse fails there in 0 s."""
+    script = ROOT / ".ci" / "run"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    lines = [line for line in script.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert lines[0] == "set -euo pipefail", lines[0]
+    assert lines[-1] == "make test", lines[-1]
+    assert sum(line.strip() == "make test" for line in lines) == 1
+
+
 def test_the_entry_point_starts_with_the_standard_library_only():
     """It must run under the system python3 before .venv (and any package) exists."""
     import ast
