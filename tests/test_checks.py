@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from helpers import checks, losses
+from tests.checker_contract import Table, number_forms, sequence_forms
 
 LOGITS = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 3.0]])
 TARGET = np.array([0, 1, 2])
@@ -190,3 +191,58 @@ def test_log_count_asks_for_decimals_when_four_cannot_decide():
     if v.status == "close":
         assert "more decimals" in v.message
     assert checks.check_log_count(round(math.log(27), 4), 27).status == "correct"
+
+
+# --- the contract tables of the shared checkers (tests/test_checker_contract.py runs them) ---
+
+def _softmax_ref(x):
+    return losses.softmax(x)
+
+
+def _softmax_no_shift(x):
+    e = np.exp(np.asarray(x, dtype=float))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_whole_array(x):
+    e = np.exp(np.asarray(x, dtype=float))
+    return e / e.sum()
+
+
+_SOFTMAX_CASES = [(np.array([1.0, 2.0, 3.0]),), (np.array([[0.0, 1.0], [2.0, -1.0]]),)]
+
+CHECKER_TABLES = [
+    Table(checks.check_number, args=(math.log(10),), kwargs={"mistakes": {"bits": math.log2(10)}},
+          right=number_forms(math.log(10)),
+          mistakes={"bits": math.log2(10)},
+          wrong=[math.log(9), 2.2, 0.1, -math.log(10)]),
+    Table(checks.check_log_count, args=(27,), kwargs={"mistakes": {"bits": math.log2(27)}},
+          right=number_forms(math.log(27)),
+          mistakes={"bits": math.log2(27), "ln 26": math.log(26)},
+          wrong=[1 / 27, 3.2, -math.log(27)]),
+    Table(checks.check_shape, args=((2, 3),), kwargs={"mistakes": {"wrong dim": (2, 4)}},
+          right=[(2, 3), [2, 3], torch.Size([2, 3]), (np.int64(2), np.int64(3))],
+          mistakes={"wrong dim": (2, 4), "reduced dimension": (3, 2), "shape is a tuple": (2.5, 3)},
+          wrong=["23", (2,), (2, 3, 1)]),
+    Table(checks.check_array, args=([0.25, 0.75],), kwargs={"mistakes": {"swapped": [0.75, 0.25]}},
+          right=sequence_forms([0.25, 0.75]) + [torch.tensor([0.25, 0.75])],
+          mistakes={"swapped": [0.75, 0.25]},
+          wrong=[[0.25, 0.70], [0.5, 0.5], [0.25, 0.75, 0.0]]),
+    Table(checks.check_choice, args=("likelihood",),
+          kwargs={"why_not": {"probability": "θ varies"}, "options": ["likelihood", "probability", "posterior"]},
+          right=["likelihood", "Likelihood ", "LIKELIHOOD"],
+          mistakes={"θ varies": "probability", "not one of the options": "likelyhood"},
+          wrong=["posterior", ["likelihood", "probability"]]),
+    Table(checks.check_function, args=(_softmax_ref, _SOFTMAX_CASES),
+          kwargs={"mistakes": {"whole array": _softmax_whole_array}},
+          right=[_softmax_ref, _softmax_no_shift, lambda x: torch.softmax(torch.as_tensor(x), -1)],
+          mistakes={"whole array": _softmax_whole_array, "raised ZeroDivisionError": lambda x: 1 / 0},
+          wrong=[lambda x: np.exp(x), lambda x: np.asarray(x) / np.asarray(x).sum(-1, keepdims=True)]),
+    Table(checks.check_loss, args=(LOGITS, TARGET),
+          right=number_forms(losses.cross_entropy(LOGITS, TARGET)),
+          mistakes={"bits": losses.to_bits(losses.cross_entropy(LOGITS, TARGET)),
+                    "softmax twice": losses.cross_entropy(losses.softmax(LOGITS), TARGET),
+                    "sum over the batch": 3 * losses.cross_entropy(LOGITS, TARGET),
+                    "minus sign": -losses.cross_entropy(LOGITS, TARGET)},
+          wrong=[losses.cross_entropy(LOGITS, np.array([1, 0, 2])), 1.0, 0.0]),
+]
