@@ -1,10 +1,14 @@
-"""The names data set (data/names.txt) for the 27-character models of notebooks 05 and 08.
+"""The names data set (data/names.txt) for the 27-character models of notebooks 05, 08 and 11.
 
     names = load_names()                       # 5,163 lowercase first names (US Census 1990)
     stoi, itos = build_vocab(names)            # '.' (the boundary token) is 0, then a..z
     train, val = split_names(names, 0.1, seed=0)
     X, Y = build_dataset(train, stoi, block_size=3)   # contexts [N, 3] -> next character [N]
     counts = bigram_counts(train, stoi)        # [27, 27]: row = current, column = next
+    trans = transitions(names, stoi)           # every (previous, next) pair and the name it is in
+    log_prob_of_names(log_probs, trans)        # [N] log q(name) under a bigram model [27, 27]
+    bigram_name_stats(log_probs)               # exact: P(name ends in 'a'), mean length, KL to a reference
+    sample_names(log_probs, 10, seed=0)        # names drawn from a bigram model
 
 data/README.md gives the provenance, licence and checksum; data/build_names.py rebuilds
 the file. Bad data raises ValueError (FileNotFoundError for a missing file) saying what
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from . import losses
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES_PATH = ROOT / "data" / "names.txt"
@@ -109,3 +115,71 @@ def bigram_counts(names, stoi: dict[str, int]) -> np.ndarray:
         ix = [end, *_indices(name, stoi), end]
         np.add.at(counts, (ix[:-1], ix[1:]), 1)
     return counts
+
+
+# --- names under a bigram model: log-probabilities, exact statistics, samples (lesson 11) ----------
+
+def transitions(names, stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """Every bigram of every name, '.' at both ends: (previous [M], next [M], which name [M], number of names)."""
+    if BOUNDARY not in stoi:
+        raise ValueError(f"stoi has no boundary token {BOUNDARY!r}; build it with build_vocab(names)")
+    names = list(names)
+    if not names:
+        raise ValueError("no names given; expected a non-empty list of names")
+    end = stoi[BOUNDARY]
+    prev, nxt, owner = [], [], []
+    for i, name in enumerate(names):
+        ix = [end, *_indices(name, stoi), end]
+        prev += ix[:-1]
+        nxt += ix[1:]
+        owner += [i] * (len(ix) - 1)
+    return torch.tensor(prev), torch.tensor(nxt), torch.tensor(owner), len(names)
+
+
+def log_prob_of_names(log_probs: torch.Tensor, trans) -> torch.Tensor:
+    """[N] log q(name) = Σ_t log q(next | previous) for the names of `trans` (see `transitions`)."""
+    prev, nxt, owner, n = trans
+    return torch.zeros(n, dtype=log_probs.dtype).index_add(0, owner, log_probs[prev, nxt])
+
+
+def _bigram_probs(log_probs, name: str) -> np.ndarray:
+    lp = losses.as_array(log_probs, name)
+    if lp.shape != (len(ITOS), len(ITOS)):
+        raise ValueError(f"{name} must be a [{len(ITOS)}, {len(ITOS)}] table of log q(next | previous); "
+                         f"got shape {list(lp.shape)}")
+    return losses.check_probabilities(np.exp(lp), f"exp({name})")
+
+
+def bigram_name_stats(log_probs, ref_log_probs=None, letter: str = "a") -> dict:
+    """Exact statistics of the names a bigram model generates, without sampling.
+
+    ends_in: the probability that a name ends in `letter`; mean_length: its expected number of
+    letters; kl (given a reference model): KL(q ‖ q_ref) over whole names, in nats per name.
+    """
+    p = _bigram_probs(log_probs, "log_probs")
+    _check_letters(letter, "letter")
+    v = len(ITOS)
+    # expected visits to each letter before the end, starting from '.': visits = start + visits @ Q
+    visits = np.linalg.solve((np.eye(v - 1) - p[1:, 1:]).T, p[0, 1:])  # [26]
+    k = ITOS.index(letter)
+    out = {"ends_in": float(visits[k - 1] * p[k, 0]), "mean_length": float(visits.sum())}
+    if ref_log_probs is not None:
+        p_ref = _bigram_probs(ref_log_probs, "ref_log_probs")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row_kl = np.where(p > 0, p * (np.log(p) - np.log(p_ref)), 0.0).sum(axis=1)  # [27]
+        out["kl"] = float(row_kl[0] + visits @ row_kl[1:])  # every name starts at '.' once
+    return out
+
+
+def sample_names(log_probs, n: int, seed: int = 0, max_length: int = 30) -> list[str]:
+    """n names drawn from a bigram model, letter by letter until '.' (at most max_length letters)."""
+    cdf = np.cumsum(_bigram_probs(log_probs, "log_probs"), axis=1)  # [27, 27]
+    rng = np.random.default_rng(seed)
+    current, alive, out = np.zeros(n, dtype=int), np.ones(n, dtype=bool), [""] * n
+    for _ in range(max_length):
+        nxt = np.minimum((rng.random(n)[:, None] > cdf[current]).sum(axis=1), len(ITOS) - 1)
+        alive &= nxt != 0
+        for i in np.flatnonzero(alive):
+            out[i] += ITOS[nxt[i]]
+        current = nxt
+    return out

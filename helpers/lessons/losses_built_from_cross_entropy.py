@@ -1,0 +1,414 @@
+"""Lesson 11 · Losses built from cross-entropy: distillation, contrastive, preference.
+
+The notebook writes each loss out and runs each training loop in cells the learner reads.
+This module holds the rest: the two views of a name and the preference pairs (real names,
+a stated synthetic preference), the DPO loop again for the β widget and its checker, the
+figures, widgets and checkers. Bigram-model tools (log-probabilities of names, their exact
+statistics, samples) are in helpers.names.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from matplotlib.colors import LogNorm
+
+from .. import checks, losses, names, plots
+from ..names import ITOS
+
+STOI = {ch: i for i, ch in enumerate(ITOS)}  # '.' is 0, then a..z
+V = len(ITOS)  # 27 symbols
+
+
+# --- contrastive: two views of a name ---------------------------------------------------------
+
+def crop(name: str, rng: np.random.Generator, keep: float = 0.7) -> str:
+    """A contiguous piece of `name` about keep · len(name) letters long (at least 3 letters)."""
+    k = min(len(name), max(3, round(keep * len(name))))
+    start = int(rng.integers(0, len(name) - k + 1))
+    return name[start:start + k]
+
+
+def contrastive_batch(words, batch_size: int = 64, min_length: int = 6, seed: int = 0):
+    """`batch_size` distinct names of at least `min_length` letters and two random crops of each."""
+    pool = [w for w in words if len(w) >= min_length]
+    if batch_size < 2 or batch_size > len(pool):
+        raise ValueError(f"batch_size must be between 2 and {len(pool)} (names of >= {min_length} letters); "
+                         f"got {batch_size}")
+    rng = np.random.default_rng(seed)
+    batch = [pool[i] for i in rng.choice(len(pool), batch_size, replace=False)]
+    view_a = [crop(n, rng) for n in batch]
+    view_b = [crop(n, rng) for n in batch]
+    return batch, view_a, view_b
+
+
+def bigram_features(words) -> torch.Tensor:
+    """[N, 27·27] float64: how often each character bigram occurs in each word, with '.' at both ends."""
+    prev, nxt, owner, n = names.transitions(words, STOI)
+    x = torch.zeros(n, V * V, dtype=torch.float64)
+    return x.index_put_((owner, prev * V + nxt), torch.ones(len(prev), dtype=torch.float64), accumulate=True)
+
+
+# --- preference: pairs of names and a bigram policy ----------------------------------------------
+
+def preference_pairs(words, letter: str = "a", n_pairs: int = 64, seed: int = 0) -> dict:
+    """Real names paired under a stated (synthetic) preference: a name ending in `letter` is preferred.
+
+    Returns {"train": (preferred, rejected), "held_out": (preferred, rejected)}, n_pairs each, no
+    name used twice.
+    """
+    wins = [w for w in words if w.endswith(letter)]
+    loses = [w for w in words if not w.endswith(letter)]
+    if min(len(wins), len(loses)) < 2 * n_pairs:
+        raise ValueError(f"need {2 * n_pairs} names ending in {letter!r} and as many not ending in it; "
+                         f"got {len(wins)} and {len(loses)}")
+    rng = np.random.default_rng(seed)
+    w = [wins[i] for i in rng.choice(len(wins), 2 * n_pairs, replace=False)]
+    l_ = [loses[i] for i in rng.choice(len(loses), 2 * n_pairs, replace=False)]
+    return {"train": (w[:n_pairs], l_[:n_pairs]), "held_out": (w[n_pairs:], l_[n_pairs:])}
+
+
+LR_SCALE = 0.5  # lr = LR_SCALE / β: every β takes the same first step (what Adam does by itself)
+STEPS = 100
+
+
+def train_dpo(ref_logits: torch.Tensor, train_pairs, beta: float, steps: int = STEPS) -> dict:
+    """The notebook's DPO loop: the policy starts as a copy of the reference and takes `steps`
+    full-batch gradient steps with lr = LR_SCALE / β. Returns the history and the final log-probs."""
+    b = _beta(beta)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny loop: on a busy 2-core machine one thread is many times faster
+    try:
+        return _dpo_loop(ref_logits, train_pairs, b, steps)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _dpo_loop(ref_logits: torch.Tensor, train_pairs, b: float, steps: int) -> dict:
+    lr = LR_SCALE / b
+    ref_log_probs = F.log_softmax(ref_logits, dim=-1)  # [27, 27]
+    ref_w, ref_l = (names.log_prob_of_names(ref_log_probs, t) for t in train_pairs)  # [N] each
+    logits = ref_logits.clone().requires_grad_()
+    history = {"loss": [], "winner": [], "loser": []}
+    for step in range(steps + 1):
+        log_probs = F.log_softmax(logits, dim=-1)
+        ratio_w = names.log_prob_of_names(log_probs, train_pairs[0]) - ref_w  # [N] log π(y_w)/π_ref(y_w)
+        ratio_l = names.log_prob_of_names(log_probs, train_pairs[1]) - ref_l
+        loss = -F.logsigmoid(b * (ratio_w - ratio_l)).mean()
+        for key, value in [("loss", loss), ("winner", ratio_w.mean()), ("loser", ratio_l.mean())]:
+            history[key].append(value.item())
+        if step == steps:
+            break
+        loss.backward()
+        with torch.no_grad():
+            logits -= lr * logits.grad
+            logits.grad = None
+    return {"beta": b, "lr": lr, "history": {k: np.array(v) for k, v in history.items()},
+            "log_probs": log_probs.detach()}
+
+
+def _beta(beta) -> float:
+    if hasattr(beta, "detach"):
+        beta = beta.detach().cpu().numpy()
+    if isinstance(beta, np.ndarray) and beta.size == 1:
+        beta = beta.item()
+    return losses.check_positive(beta, "beta")
+
+
+class DpoSetup:
+    """What the β widget and its checker train on: reference logits and the train / held-out pairs."""
+
+    def __init__(self, ref_logits: torch.Tensor, pairs: dict):
+        self.ref_logits = ref_logits
+        self.train = tuple(names.transitions(words, STOI) for words in pairs["train"])
+        self.held_out = tuple(names.transitions(words, STOI) for words in pairs["held_out"])
+        self.ref_log_probs = F.log_softmax(ref_logits, dim=-1)
+        self._cache: dict[float, dict] = {}
+
+
+def dpo_at_beta(setup: DpoSetup, beta: float = 0.5) -> dict:
+    """Train with this β (cached: the same β always gives the same run) and measure the policy."""
+    b = round(_beta(beta), 6)
+    if b not in setup._cache:
+        run = train_dpo(setup.ref_logits, setup.train, b)
+        lp, ref = run["log_probs"], setup.ref_log_probs
+        margins = [names.log_prob_of_names(lp, t) - names.log_prob_of_names(ref, t) for t in setup.held_out]
+        run["held_out_right"] = int((margins[0] - margins[1] > 0).sum())
+        run["held_out_pairs"] = setup.held_out[0][3]
+        run.update(names.bigram_name_stats(lp, ref))
+        run["reference"] = names.bigram_name_stats(ref)
+        setup._cache[b] = run
+    return setup._cache[b]
+
+
+# --- figures and widgets ---------------------------------------------------------------------------
+
+TAU_GRID = np.logspace(-2.5, 1.5, 81)  # τ from about 0.003 to 32
+
+
+def contrastive_at(sims, log10_tau: float = -1.0, batch_size: int = 64) -> dict:
+    """CLIP loss of the first `batch_size` pairs of a cosine-similarity table at τ = 10**log10_tau."""
+    s = losses.as_array(sims, "sims")
+    if s.ndim != 2 or s.shape[0] != s.shape[1]:
+        raise ValueError(f"sims must be a square [B, B] table of cosine similarities; got shape {list(s.shape)}")
+    if not 2 <= batch_size <= s.shape[0]:
+        raise ValueError(f"batch_size must be between 2 and {s.shape[0]}; got {batch_size}")
+    tau = 10.0 ** log10_tau
+    block = s[:batch_size, :batch_size]
+    probs = losses.softmax(block / tau)  # [b, b] row i: q(candidate j | query i)
+    scaled = block[None] / TAU_GRID[:, None, None]  # [81, b, b] the table at every τ of the grid
+    curve = -(np.diagonal(losses.log_softmax(scaled), axis1=1, axis2=2).mean(1)
+              + np.diagonal(losses.log_softmax(scaled, dim=1), axis1=1, axis2=2).mean(1)) / 2
+    return {"tau": tau, "batch_size": batch_size, "probs": probs, "chance": math.log(batch_size),
+            "loss": 0.5 * (losses.info_nce(block / tau) + losses.info_nce(block.T / tau)),
+            "right": int((probs.argmax(axis=1) == np.arange(batch_size)).sum()), "curve": curve}
+
+
+class ContrastiveView:
+    """Left: the softmax of each row of similarities / τ (the diagonal is the partner). Right: loss against τ."""
+
+    def __init__(self, max_batch: int = 64):
+        self.max_batch = max_batch
+        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.6)
+        self.image = left.imshow(np.full((max_batch, max_batch), np.nan), norm=LogNorm(1e-3, 1), cmap="viridis",
+                                 interpolation="nearest")
+        bar = self.fig.colorbar(self.image, ax=left, fraction=0.046)
+        bar.set_ticks([1e-3, 1e-2, 1e-1, 1], labels=["0.001", "0.01", "0.1", "1"])  # plain text: no mathtext to lay out
+        bar.minorticks_off()
+        left.set(xlabel="candidate j (crop B of name j)", ylabel="query i (crop A of name i)",
+                 title="q = softmax(row of sims / τ), log colours")
+        left.grid(False)
+        (self.curve,) = right.semilogx(TAU_GRID, np.zeros_like(TAU_GRID), color=plots.BLUE, label="CLIP loss")
+        self.chance = right.axhline(math.log(max_batch), color=plots.GREY, ls="--", lw=1, label="ln B (chance)")
+        (self.marker,) = right.plot([0.1], [0.0], "o", color=plots.ORANGE, ms=8)
+        right.set(xlabel="temperature τ (log scale)", ylabel="loss (nats)", ylim=(0, 1.15 * math.log(max_batch)),
+                  xlim=(TAU_GRID[0], TAU_GRID[-1]), title="loss of this batch against τ")
+        right.set_xticks([0.01, 0.1, 1, 10], labels=["0.01", "0.1", "1", "10"])
+        right.legend(loc="lower right", fontsize=8)
+        self.artists = [self.image, self.curve, self.chance, self.marker]
+
+    def update(self, result: dict) -> None:
+        shown = np.full((self.max_batch, self.max_batch), np.nan)
+        b = result["batch_size"]
+        shown[:b, :b] = result["probs"]
+        self.image.set_data(shown)
+        self.curve.set_ydata(result["curve"])
+        self.chance.set_ydata([result["chance"]] * 2)
+        self.marker.set_data([result["tau"]], [result["loss"]])
+
+
+def describe_contrastive(result: dict) -> str:
+    return (f"τ = {result['tau']:.4f} · B = {result['batch_size']} · CLIP loss {result['loss']:.4f} nats "
+            f"(chance ln B = {result['chance']:.4f}) · the partner ranks first in "
+            f"{result['right']} of {result['batch_size']} rows")
+
+
+def temperature_widget(sims):
+    """The τ widget: the lesson's trained similarities, τ and the batch size B as sliders."""
+    from ..widgets import Lesson, slider
+    n = losses.as_array(sims, "sims").shape[0]
+    controls = {"log10_tau": slider(-1.0, -2.5, 1.5, 0.05, "log₁₀ τ"),
+                "batch_size": slider(n, 2, n, 1, "batch size B", integer=True)}
+    return Lesson(controls, lambda log10_tau, batch_size: contrastive_at(sims, log10_tau, batch_size),
+                  ContrastiveView(n), describe_contrastive, title="contrastive temperature τ")
+
+
+MARGIN_GRID = np.linspace(-2, 16, 361)
+
+
+class DpoView:
+    """Left: mean log-ratios of preferred and rejected names during training. Right: the DPO loss against the margin."""
+
+    def __init__(self, steps: int = STEPS, ylim=(-12, 4)):
+        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.4)
+        x = np.arange(steps + 1)
+        (self.win,) = left.plot(x, np.zeros_like(x, dtype=float), color=plots.GREEN, label="preferred: log π/π_ref")
+        (self.lose,) = left.plot(x, np.zeros_like(x, dtype=float), color=plots.RED, label="rejected: log π/π_ref")
+        left.axhline(0, color="black", lw=0.8)
+        left.set(xlabel="training step", ylabel="mean log-ratio (nats)", ylim=ylim, title="what training moves")
+        left.legend(loc="lower left", fontsize=8)
+        (self.loss_curve,) = right.plot(MARGIN_GRID, np.zeros_like(MARGIN_GRID), color=plots.BLUE)
+        right.plot([0], [math.log(2)], "o", color=plots.GREY)
+        right.annotate("ln 2", (0, math.log(2)), xytext=(6, 6), textcoords="offset points", color=plots.GREY)
+        (self.marker,) = right.plot([0], [math.log(2)], "o", color=plots.ORANGE, ms=8)
+        right.set(xlabel="log-ratio margin m = ratio(preferred) − ratio(rejected)", ylabel="−log σ(β·m)",
+                  ylim=(0, 2.5), xlim=(MARGIN_GRID[0], MARGIN_GRID[-1]), title="DPO loss of one pair")
+        self.artists = [self.win, self.lose, self.loss_curve, self.marker]
+
+    def update(self, result: dict) -> None:
+        h, b = result["history"], result["beta"]
+        self.win.set_ydata(h["winner"])
+        self.lose.set_ydata(h["loser"])
+        self.loss_curve.set_ydata(-losses.log_sigmoid(b * MARGIN_GRID))
+        margin = h["winner"][-1] - h["loser"][-1]
+        self.marker.set_data([margin], [-losses.log_sigmoid(b * margin)])
+
+
+def describe_dpo(result: dict) -> str:
+    return (f"β = {result['beta']:.2f} (lr {result['lr']:.2f}) · loss {result['history']['loss'][-1]:.4f} · "
+            f"names ending in 'a' {result['ends_in']:.4f} (reference {result['reference']['ends_in']:.4f}) · "
+            f"KL(π‖π_ref) {result['kl']:.4f} nats per name · mean length {result['mean_length']:.4f} "
+            f"(reference {result['reference']['mean_length']:.4f}) · held-out pairs ranked right "
+            f"{result['held_out_right']} of {result['held_out_pairs']}")
+
+
+def beta_widget(setup: DpoSetup):
+    """The β widget: train the DPO policy with the chosen β and show what moved."""
+    from ..widgets import Lesson, slider
+    return Lesson({"beta": slider(0.5, 0.1, 3.0, 0.1, "β")}, lambda beta: dpo_at_beta(setup, beta),
+                  DpoView(), describe_dpo, title="DPO strength β")
+
+
+# --- checkers for the exercises ------------------------------------------------------------------
+
+def check_equal_similarity_loss(answer, batch_size: int = 64) -> checks.Verdict:
+    """Predict-then-check: the InfoNCE loss when all B × B similarities are equal (ln B)."""
+    b = batch_size
+    return checks.check_number(answer, math.log(b), tol=1e-4, close=0.001, mistakes={
+        "that is ln(B − 1): the partner is one of the B candidates, so the softmax runs over all B": math.log(b - 1),
+        "that is the probability 1/B the partner gets; the loss is its negative log": 1 / b,
+        "that is in bits (log₂ B); the course works in nats": math.log2(b),
+        "that is log base 10; use the natural log": math.log10(b),
+        "that is the sum over the B rows; the loss is their mean": b * math.log(b),
+        "that is the two directions of CLIP added; the loss averages them": 2 * math.log(b),
+        "each row chooses among the B candidates of the other view, not among 2B": math.log(2 * b),
+    }, hint="with equal logits each of the B candidates gets probability 1/B; take −log of the partner's")
+
+
+def soft_target_gradient(student_logits, teacher_logits, temperature: float) -> np.ndarray:
+    """∂/∂s of the mean KL(p_T ‖ q_T) over the rows: (q_T − p_T) / (T · B), [B, C]."""
+    t = losses.check_positive(temperature, "temperature")
+    s, tt = losses.as_array(student_logits, "student_logits"), losses.as_array(teacher_logits, "teacher_logits")
+    if s.ndim != 2 or s.shape != tt.shape:
+        raise ValueError(f"student and teacher logits must both be [B, C]; got {list(s.shape)} and {list(tt.shape)}")
+    return (losses.softmax(s / t) - losses.softmax(tt / t)) / (t * s.shape[0])
+
+
+def check_gradient_ratio(answer, student_logits, teacher_logits) -> checks.Verdict:
+    """Predict-then-check: how many times smaller the distillation gradient is at T = 16 than at T = 8."""
+    norm = {t: float(np.linalg.norm(soft_target_gradient(student_logits, teacher_logits, t))) for t in (8, 16)}
+    ratio = norm[8] / norm[16]
+    return checks.check_number(answer, ratio, tol=0.01, close=0.0, mistakes={
+        "that is the 1/T law; there are two factors of 1/T (the chain rule through s / T, and "
+        "q_T − p_T, which shrinks too as both flatten)": 2.0,
+        "the gradient does change with T: both distributions flatten as T grows": 1.0,
+        "that is 1/T⁴; the gradient shrinks like 1/T², and T only doubles": 16.0,
+        "that is upside down: the gradient gets smaller at the larger T, so the ratio is above 1": 0.25,
+        "upside down, and the 1/T law: the gradient shrinks like 1/T²": 0.5,
+    }, hint="the gradient shrinks like 1/T²; what does doubling T do to 1/T²?")
+
+
+def _clip_from_logits(logits: np.ndarray) -> float:
+    return 0.5 * (losses.info_nce(logits) + losses.info_nce(logits.T))
+
+
+def _unit_rows(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=axis, keepdims=True)
+
+
+def clip_mistakes(u, v, tau: float) -> dict[str, float]:
+    """What the usual slips give for the CLIP loss of u, v [B, d] at temperature tau."""
+    a, b = losses.as_array(u, "u"), losses.as_array(v, "v")
+    cos = _unit_rows(a) @ _unit_rows(b).T  # [B, B]
+    logits = cos / tau
+    n = len(a)
+    rows, cols = losses.info_nce(logits), losses.info_nce(logits.T)
+    zeros_target = 0.5 * (-losses.log_softmax(logits)[:, 0].mean() - losses.log_softmax(logits.T)[:, 0].mean())
+    double = 0.5 * (losses.info_nce(losses.softmax(logits)) + losses.info_nce(losses.softmax(logits.T)))
+    return {
+        "scale the rows to length 1 first (F.normalize(u, dim=-1)): the logits are cosine similarities / τ":
+            _clip_from_logits(a @ b.T / tau),
+        "you forgot to divide the similarities by τ": _clip_from_logits(cos),
+        "divide by τ, do not multiply": _clip_from_logits(cos * tau),
+        "that is one direction only (each u finds its v); CLIP averages it with the other direction (logits.T)": rows,
+        "that is one direction only (each v finds its u); average it with the rows' direction": cols,
+        "that adds the two directions; CLIP takes their mean": rows + cols,
+        "that is a sum over the B pairs; the loss is the mean": n * (rows + cols) / 2,
+        "F.cross_entropy takes the logits themselves; you applied softmax first": double,
+        "row i's target is its own index i (torch.arange(B)): the partners are on the diagonal": zeros_target,
+        "normalise each row (dim=-1), not each column (dim=0)":
+            _clip_from_logits(_unit_rows(a, 0) @ _unit_rows(b, 0).T / tau),
+    }
+
+
+def _clip_cases(u, v, tau: float) -> list[tuple]:
+    g = torch.Generator().manual_seed(11)
+    cases = [(torch.as_tensor(losses.as_array(u, "u")), torch.as_tensor(losses.as_array(v, "v")), float(tau))]
+    for (n, d), t in [((5, 3), 0.5), ((3, 4), 0.07), ((8, 8), 2.0)]:
+        cases.append((3 * torch.randn(n, d, generator=g, dtype=torch.float64) + 1,
+                      torch.randn(n, d, generator=g, dtype=torch.float64), t))
+    return cases
+
+
+def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
+    """Applied: run the learner's my_clip_loss(u, v, tau) on the lesson's batch and three more; compare to 1e-6."""
+    if checks.unanswered(fn):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    cases = _clip_cases(u, v, tau)
+    for k, (a, b, t) in enumerate(cases):
+        try:
+            got = fn(a.clone(), b.clone(), t)
+        except NotImplementedError:
+            return checks.Verdict("unanswered", "your function still raises NotImplementedError; fill it in")
+        except Exception as exc:  # a learner's bug is feedback, not a crash
+            return checks.Verdict("wrong", f"your function raised {type(exc).__name__}: {exc}")
+        if checks.unanswered(got):
+            return checks.Verdict("unanswered", "your function returns nothing yet")
+        value = _one_number(got)
+        if value is None:
+            return checks.Verdict("wrong", f"return one number (the mean loss); got {type(got).__name__} "
+                                           f"of shape {list(np.shape(got))}")
+        want = losses.clip_loss(a, b, t)
+        if abs(value - want) <= 1e-6:
+            continue
+        for why, wrong in clip_mistakes(a, b, t).items():
+            if abs(value - wrong) <= 1e-6:
+                return checks.Verdict("wrong", f"{value:.4f} on {_case_name(k)}. Hint: {why}")
+        return checks.Verdict("wrong", f"{value:.4f} on {_case_name(k)}, expected {want:.4f}. Hint: normalise "
+                                       "the rows, logits = u vᵀ / τ, cross-entropy with targets "
+                                       "arange(B) on the rows and on the columns, then average")
+    on_lesson = losses.clip_loss(*cases[0])
+    return checks.Verdict("correct", f"matches on {len(cases)} batches to 1e-6; on the lesson's 64 pairs "
+                                     f"your loss is {on_lesson:.4f} nats")
+
+
+def _case_name(k: int) -> str:
+    return "the lesson's 64 pairs" if k == 0 else f"test batch {k}"
+
+
+def _one_number(x) -> float | None:
+    try:
+        if hasattr(x, "detach"):
+            x = x.detach().cpu().numpy()
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(arr) if arr.size == 1 and np.isfinite(arr).all() else None
+
+
+SHARE_TARGET = 0.75  # at least this share of generated names should end in 'a' ...
+KL_BUDGET = 0.8  # ... with KL(π ‖ π_ref) at most this many nats per name
+
+
+def check_beta(answer, setup: DpoSetup) -> checks.Verdict:
+    """Applied: train the DPO policy with the learner's β and check the share of 'a' names and the KL."""
+    if checks.unanswered(answer):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    value = _one_number(answer)
+    if value is None or isinstance(answer, (bool, str)):
+        return checks.Verdict("wrong", f"β is one positive number such as 0.5; got {answer!r}")
+    if not 0 < value <= 10:
+        return checks.Verdict("wrong", f"β = {value:g}: β must be above 0 (the widget's slider runs from 0.1 to 3)")
+    r = dpo_at_beta(setup, value)
+    text = (f"β = {value:g}: names ending in 'a' {r['ends_in']:.4f} (target ≥ {SHARE_TARGET}), "
+            f"KL(π‖π_ref) {r['kl']:.4f} nats per name (budget ≤ {KL_BUDGET})")
+    if r["ends_in"] < SHARE_TARGET:
+        return checks.Verdict("wrong", f"{text}. Hint: too few 'a' names: the push faded before the policy "
+                                       "moved enough; a smaller β keeps pushing longer")
+    if r["kl"] > KL_BUDGET:
+        return checks.Verdict("wrong", f"{text}. Hint: the policy drifted too far from the reference; "
+                                       "a larger β stops pushing at a smaller margin")
+    return checks.Verdict("correct", text)
