@@ -9,6 +9,8 @@
     log_prob_of_names(log_probs, trans)        # [N] log q(name) under a bigram model [27, 27]
     bigram_name_stats(log_probs)               # exact: P(name ends in 'a'), mean length, KL to a reference
     sample_names(log_probs, 10, seed=0)        # names drawn from a bigram model
+    batch, crop_a, crop_b = crop_pairs(names, 64, seed=0)      # two crops of each of 64 names
+    pairs = preference_pairs(train, "a", 64, seed=0)           # preferred / rejected names, train and held out
 
 data/README.md gives the provenance, licence and checksum; data/build_names.py rebuilds
 the file. Bad data raises ValueError (FileNotFoundError for a missing file) saying what
@@ -117,6 +119,45 @@ def bigram_counts(names, stoi: dict[str, int]) -> np.ndarray:
     return counts
 
 
+# --- pairs of names for lesson 11: two crops of a name, and a stated preference -----------------------
+
+def crop(name: str, rng: np.random.Generator, keep: float = 0.7) -> str:
+    """A contiguous piece of `name` about keep · len(name) letters long (at least 3 letters)."""
+    k = min(len(name), max(3, round(keep * len(name))))
+    start = int(rng.integers(0, len(name) - k + 1))
+    return name[start:start + k]
+
+
+def crop_pairs(words, batch_size: int = 64, min_length: int = 6, seed: int = 0):
+    """`batch_size` distinct names of at least `min_length` letters, and two random crops of each (lesson 11)."""
+    pool = [w for w in words if len(w) >= min_length]
+    if batch_size < 2 or batch_size > len(pool):
+        raise ValueError(f"batch_size must be between 2 and {len(pool)} (names of >= {min_length} letters); "
+                         f"got {batch_size}")
+    rng = np.random.default_rng(seed)
+    batch = [pool[i] for i in rng.choice(len(pool), batch_size, replace=False)]
+    view_a = [crop(n, rng) for n in batch]
+    view_b = [crop(n, rng) for n in batch]
+    return batch, view_a, view_b
+
+
+def preference_pairs(words, letter: str = "a", n_pairs: int = 64, seed: int = 0) -> dict:
+    """Real names paired under a stated (synthetic) preference: a name ending in `letter` is preferred (lesson 11).
+
+    Returns {"train": (preferred, rejected), "held_out": (preferred, rejected)}, n_pairs each, no
+    name used twice.
+    """
+    wins = [w for w in words if w.endswith(letter)]
+    loses = [w for w in words if not w.endswith(letter)]
+    if min(len(wins), len(loses)) < 2 * n_pairs:
+        raise ValueError(f"need {2 * n_pairs} names ending in {letter!r} and as many not ending in it; "
+                         f"got {len(wins)} and {len(loses)}")
+    rng = np.random.default_rng(seed)
+    w = [wins[i] for i in rng.choice(len(wins), 2 * n_pairs, replace=False)]
+    l_ = [loses[i] for i in rng.choice(len(loses), 2 * n_pairs, replace=False)]
+    return {"train": (w[:n_pairs], l_[:n_pairs]), "held_out": (w[n_pairs:], l_[n_pairs:])}
+
+
 # --- names under a bigram model: log-probabilities, exact statistics, samples (lesson 11) ----------
 
 def transitions(names, stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
@@ -137,9 +178,13 @@ def transitions(names, stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor
 
 
 def log_prob_of_names(log_probs: torch.Tensor, trans) -> torch.Tensor:
-    """[N] log q(name) = Σ_t log q(next | previous) for the names of `trans` (see `transitions`)."""
+    """log q(name) = Σ_t log q(next | previous) for the names of `trans` (see `transitions`).
+
+    log_probs [27, 27] gives [N]; a stack of tables [K, 27, 27] gives [K, N].
+    """
     prev, nxt, owner, n = trans
-    return torch.zeros(n, dtype=log_probs.dtype).index_add(0, owner, log_probs[prev, nxt])
+    picked = log_probs[..., prev, nxt]  # [..., M] one log-probability per transition
+    return torch.zeros(*picked.shape[:-1], n, dtype=log_probs.dtype).index_add(-1, owner, picked)
 
 
 def _bigram_probs(log_probs, name: str) -> np.ndarray:

@@ -277,3 +277,23 @@ def test_bigram_name_stats_reject_a_table_that_is_not_log_probabilities():
         names.bigram_name_stats(torch.zeros(26, 26))
     with pytest.raises(ValueError, match="sum to 1"):
         names.bigram_name_stats(torch.zeros(27, 27))
+
+
+def test_crop_pairs_give_two_crops_of_each_distinct_name():
+    batch, view_a, view_b = names.crop_pairs(names.load_names(), 64, seed=0)
+    assert len(set(batch)) == 64 and all(len(n) >= 6 for n in batch)
+    for name, a, b in zip(batch, view_a, view_b):
+        assert a in name and b in name and len(a) == len(b) == max(3, round(0.7 * len(name)))
+    assert names.crop_pairs(names.load_names(), 64, seed=0) == (batch, view_a, view_b)
+    assert names.crop_pairs(names.load_names(), 64, seed=1)[0] != batch
+    with pytest.raises(ValueError, match="batch_size must be between 2"):
+        names.crop_pairs(names.load_names(), 1)
+
+
+def test_preference_pairs_follow_the_stated_preference_and_never_reuse_a_name():
+    pairs = names.preference_pairs(names.split_names(names.load_names(), 0.1, seed=0)[0], "a", 64, seed=0)
+    (w, l_), (hw, hl) = pairs["train"], pairs["held_out"]
+    assert all(n.endswith("a") for n in w + hw) and not any(n.endswith("a") for n in l_ + hl)
+    assert len(set(w + hw + l_ + hl)) == 4 * 64
+    with pytest.raises(ValueError, match="need 200 names"):
+        names.preference_pairs(names.split_names(names.load_names(), 0.1, seed=0)[0][:50], "a", 100)

@@ -1,10 +1,10 @@
 """Lesson 11 · Losses built from cross-entropy: distillation, contrastive, preference.
 
 The notebook writes each loss out and runs each training loop in cells the learner reads.
-This module holds the rest: the two views of a name and the preference pairs (real names,
-a stated synthetic preference), the DPO loop again for the β widget and its checker, the
-figures, widgets and checkers. Bigram-model tools (log-probabilities of names, their exact
-statistics, samples) are in helpers.names.
+This module holds the rest: the encoder's bigram features, the DPO loop again for the β
+widget and its checker, the figures, widgets and checkers. The data it works on (two crops
+of each name, preference pairs of names) and the bigram-model tools (log-probabilities of
+names, their exact statistics, samples) are in helpers.names.
 """
 from __future__ import annotations
 
@@ -23,27 +23,7 @@ STOI = {ch: i for i, ch in enumerate(ITOS)}  # '.' is 0, then a..z
 V = len(ITOS)  # 27 symbols
 
 
-# --- contrastive: two views of a name ---------------------------------------------------------
-
-def crop(name: str, rng: np.random.Generator, keep: float = 0.7) -> str:
-    """A contiguous piece of `name` about keep · len(name) letters long (at least 3 letters)."""
-    k = min(len(name), max(3, round(keep * len(name))))
-    start = int(rng.integers(0, len(name) - k + 1))
-    return name[start:start + k]
-
-
-def contrastive_batch(words, batch_size: int = 64, min_length: int = 6, seed: int = 0):
-    """`batch_size` distinct names of at least `min_length` letters and two random crops of each."""
-    pool = [w for w in words if len(w) >= min_length]
-    if batch_size < 2 or batch_size > len(pool):
-        raise ValueError(f"batch_size must be between 2 and {len(pool)} (names of >= {min_length} letters); "
-                         f"got {batch_size}")
-    rng = np.random.default_rng(seed)
-    batch = [pool[i] for i in rng.choice(len(pool), batch_size, replace=False)]
-    view_a = [crop(n, rng) for n in batch]
-    view_b = [crop(n, rng) for n in batch]
-    return batch, view_a, view_b
-
+# --- contrastive: the encoder's input -----------------------------------------------------------
 
 def bigram_features(words) -> torch.Tensor:
     """[N, 27·27] float64: how often each character bigram occurs in each word, with '.' at both ends."""
@@ -52,62 +32,47 @@ def bigram_features(words) -> torch.Tensor:
     return x.index_put_((owner, prev * V + nxt), torch.ones(len(prev), dtype=torch.float64), accumulate=True)
 
 
-# --- preference: pairs of names and a bigram policy ----------------------------------------------
-
-def preference_pairs(words, letter: str = "a", n_pairs: int = 64, seed: int = 0) -> dict:
-    """Real names paired under a stated (synthetic) preference: a name ending in `letter` is preferred.
-
-    Returns {"train": (preferred, rejected), "held_out": (preferred, rejected)}, n_pairs each, no
-    name used twice.
-    """
-    wins = [w for w in words if w.endswith(letter)]
-    loses = [w for w in words if not w.endswith(letter)]
-    if min(len(wins), len(loses)) < 2 * n_pairs:
-        raise ValueError(f"need {2 * n_pairs} names ending in {letter!r} and as many not ending in it; "
-                         f"got {len(wins)} and {len(loses)}")
-    rng = np.random.default_rng(seed)
-    w = [wins[i] for i in rng.choice(len(wins), 2 * n_pairs, replace=False)]
-    l_ = [loses[i] for i in rng.choice(len(loses), 2 * n_pairs, replace=False)]
-    return {"train": (w[:n_pairs], l_[:n_pairs]), "held_out": (w[n_pairs:], l_[n_pairs:])}
-
+# --- preference: the DPO loop, for the β widget and its checker -----------------------------------
 
 LR_SCALE = 0.5  # lr = LR_SCALE / β: every β takes the same first step (what Adam does by itself)
 STEPS = 100
 
 
-def train_dpo(ref_logits: torch.Tensor, train_pairs, beta: float, steps: int = STEPS) -> dict:
-    """The notebook's DPO loop: the policy starts as a copy of the reference and takes `steps`
-    full-batch gradient steps with lr = LR_SCALE / β. Returns the history and the final log-probs."""
-    b = _beta(beta)
+def train_dpo(ref_logits: torch.Tensor, train_pairs, betas, steps: int = STEPS) -> list[dict]:
+    """The notebook's DPO loop for several β at once: one policy per β, stacked, each starting as a
+    copy of the reference and taking `steps` full-batch gradient steps with lr = LR_SCALE / β.
+    Returns one run (history per step, final log-probs) per β."""
+    bs = [_beta(b) for b in betas]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny loop: on a busy 2-core machine one thread is many times faster
     try:
-        return _dpo_loop(ref_logits, train_pairs, b, steps)
+        return _dpo_loop(ref_logits, train_pairs, bs, steps)
     finally:
         torch.set_num_threads(threads)
 
 
-def _dpo_loop(ref_logits: torch.Tensor, train_pairs, b: float, steps: int) -> dict:
-    lr = LR_SCALE / b
-    ref_log_probs = F.log_softmax(ref_logits, dim=-1)  # [27, 27]
-    ref_w, ref_l = (names.log_prob_of_names(ref_log_probs, t) for t in train_pairs)  # [N] each
-    logits = ref_logits.clone().requires_grad_()
-    history = {"loss": [], "winner": [], "loser": []}
+def _dpo_loop(ref_logits: torch.Tensor, train_pairs, bs: list[float], steps: int) -> list[dict]:
+    beta = torch.tensor(bs, dtype=torch.float64)[:, None]  # [K, 1]
+    ref_log_probs = F.log_softmax(ref_logits, dim=-1)[None]  # [1, 27, 27]
+    ref_w, ref_l = (names.log_prob_of_names(ref_log_probs, t) for t in train_pairs)  # [1, N] each
+    logits = ref_logits.expand(len(bs), -1, -1).clone().requires_grad_()  # [K, 27, 27]
+    history = []
     for step in range(steps + 1):
         log_probs = F.log_softmax(logits, dim=-1)
-        ratio_w = names.log_prob_of_names(log_probs, train_pairs[0]) - ref_w  # [N] log π(y_w)/π_ref(y_w)
+        ratio_w = names.log_prob_of_names(log_probs, train_pairs[0]) - ref_w  # [K, N] log π(y_w)/π_ref(y_w)
         ratio_l = names.log_prob_of_names(log_probs, train_pairs[1]) - ref_l
-        loss = -F.logsigmoid(b * (ratio_w - ratio_l)).mean()
-        for key, value in [("loss", loss), ("winner", ratio_w.mean()), ("loser", ratio_l.mean())]:
-            history[key].append(value.item())
+        loss = -F.logsigmoid(beta * (ratio_w - ratio_l)).mean(dim=1)  # [K]
+        history.append(torch.stack([loss, ratio_w.mean(1), ratio_l.mean(1)]).detach())  # [3, K]
         if step == steps:
             break
-        loss.backward()
+        loss.sum().backward()  # the K policies share nothing: each gets the gradient of its own loss
         with torch.no_grad():
-            logits -= lr * logits.grad
+            logits -= (LR_SCALE / beta)[:, :, None] * logits.grad
             logits.grad = None
-    return {"beta": b, "lr": lr, "history": {k: np.array(v) for k, v in history.items()},
-            "log_probs": log_probs.detach()}
+    h = torch.stack(history).numpy()  # [steps + 1, 3, K]
+    return [{"beta": b, "lr": LR_SCALE / b, "log_probs": log_probs[k].detach(),
+             "history": {"loss": h[:, 0, k], "winner": h[:, 1, k], "loser": h[:, 2, k]}}
+            for k, b in enumerate(bs)]
 
 
 def _beta(beta) -> float:
@@ -115,33 +80,38 @@ def _beta(beta) -> float:
         beta = beta.detach().cpu().numpy()
     if isinstance(beta, np.ndarray) and beta.size == 1:
         beta = beta.item()
-    return losses.check_positive(beta, "beta")
+    return round(losses.check_positive(beta, "beta"), 6)  # 0.30000000000000004 from a slider is 0.3
 
 
 class DpoSetup:
-    """What the β widget and its checker train on: reference logits and the train / held-out pairs."""
+    """What the β widget and its checker train on: reference logits, the train / held-out pairs,
+    and the runs made so far (the same β always gives the same run)."""
 
     def __init__(self, ref_logits: torch.Tensor, pairs: dict):
         self.ref_logits = ref_logits
         self.train = tuple(names.transitions(words, STOI) for words in pairs["train"])
         self.held_out = tuple(names.transitions(words, STOI) for words in pairs["held_out"])
         self.ref_log_probs = F.log_softmax(ref_logits, dim=-1)
-        self._cache: dict[float, dict] = {}
+        self.runs: dict[float, dict] = {}
+
+    def train_all(self, betas) -> None:
+        """Train every β not trained yet, in one stacked run."""
+        todo = sorted({_beta(b) for b in betas} - set(self.runs))
+        for run in (train_dpo(self.ref_logits, self.train, todo) if todo else []):
+            lp, ref = run["log_probs"], self.ref_log_probs
+            margins = [names.log_prob_of_names(lp, t) - names.log_prob_of_names(ref, t) for t in self.held_out]
+            run["held_out_right"] = int((margins[0] - margins[1] > 0).sum())
+            run["held_out_pairs"] = self.held_out[0][3]
+            run.update(names.bigram_name_stats(lp, ref))
+            run["reference"] = names.bigram_name_stats(ref)
+            self.runs[run["beta"]] = run
 
 
 def dpo_at_beta(setup: DpoSetup, beta: float = 0.5) -> dict:
-    """Train with this β (cached: the same β always gives the same run) and measure the policy."""
-    b = round(_beta(beta), 6)
-    if b not in setup._cache:
-        run = train_dpo(setup.ref_logits, setup.train, b)
-        lp, ref = run["log_probs"], setup.ref_log_probs
-        margins = [names.log_prob_of_names(lp, t) - names.log_prob_of_names(ref, t) for t in setup.held_out]
-        run["held_out_right"] = int((margins[0] - margins[1] > 0).sum())
-        run["held_out_pairs"] = setup.held_out[0][3]
-        run.update(names.bigram_name_stats(lp, ref))
-        run["reference"] = names.bigram_name_stats(ref)
-        setup._cache[b] = run
-    return setup._cache[b]
+    """The DPO run with this β (trained on first use) and what its policy generates."""
+    b = _beta(beta)
+    setup.train_all([b])
+    return setup.runs[b]
 
 
 # --- figures and widgets ---------------------------------------------------------------------------
@@ -149,22 +119,24 @@ def dpo_at_beta(setup: DpoSetup, beta: float = 0.5) -> dict:
 TAU_GRID = np.logspace(-2.5, 1.5, 81)  # τ from about 0.003 to 32
 
 
-def contrastive_at(sims, log10_tau: float = -1.0, batch_size: int = 64) -> dict:
-    """CLIP loss of the first `batch_size` pairs of a cosine-similarity table at τ = 10**log10_tau."""
+def contrastive_at(sims, log10_tau: float = -1.0, batch_size: int = 64, curves: dict | None = None) -> dict:
+    """CLIP loss of the first `batch_size` pairs of a cosine-similarity table at τ = 10**log10_tau,
+    and its loss over TAU_GRID (kept in `curves`, by batch size, when given: it does not depend on τ)."""
     s = losses.as_array(sims, "sims")
     if s.ndim != 2 or s.shape[0] != s.shape[1]:
         raise ValueError(f"sims must be a square [B, B] table of cosine similarities; got shape {list(s.shape)}")
     if not 2 <= batch_size <= s.shape[0]:
         raise ValueError(f"batch_size must be between 2 and {s.shape[0]}; got {batch_size}")
-    tau = 10.0 ** log10_tau
-    block = s[:batch_size, :batch_size]
+    tau, block = 10.0 ** log10_tau, s[:batch_size, :batch_size]
+    curves = {} if curves is None else curves
+    if batch_size not in curves:
+        scaled = block[None] / TAU_GRID[:, None, None]  # [81, b, b] the table at every τ of the grid
+        curves[batch_size] = -(np.diagonal(losses.log_softmax(scaled), axis1=1, axis2=2).mean(1)
+                               + np.diagonal(losses.log_softmax(scaled, dim=1), axis1=1, axis2=2).mean(1)) / 2
     probs = losses.softmax(block / tau)  # [b, b] row i: q(candidate j | query i)
-    scaled = block[None] / TAU_GRID[:, None, None]  # [81, b, b] the table at every τ of the grid
-    curve = -(np.diagonal(losses.log_softmax(scaled), axis1=1, axis2=2).mean(1)
-              + np.diagonal(losses.log_softmax(scaled, dim=1), axis1=1, axis2=2).mean(1)) / 2
     return {"tau": tau, "batch_size": batch_size, "probs": probs, "chance": math.log(batch_size),
             "loss": 0.5 * (losses.info_nce(block / tau) + losses.info_nce(block.T / tau)),
-            "right": int((probs.argmax(axis=1) == np.arange(batch_size)).sum()), "curve": curve}
+            "right": int((probs.argmax(axis=1) == np.arange(batch_size)).sum()), "curve": curves[batch_size]}
 
 
 class ContrastiveView:
@@ -212,7 +184,8 @@ def temperature_widget(sims):
     n = losses.as_array(sims, "sims").shape[0]
     controls = {"log10_tau": slider(-1.0, -2.5, 1.5, 0.05, "log₁₀ τ"),
                 "batch_size": slider(n, 2, n, 1, "batch size B", integer=True)}
-    return Lesson(controls, lambda log10_tau, batch_size: contrastive_at(sims, log10_tau, batch_size),
+    curves: dict = {}  # the loss-against-τ curve of each batch size, computed once
+    return Lesson(controls, lambda log10_tau, batch_size: contrastive_at(sims, log10_tau, batch_size, curves),
                   ContrastiveView(n), describe_contrastive, title="contrastive temperature τ")
 
 
@@ -255,9 +228,13 @@ def describe_dpo(result: dict) -> str:
             f"{result['held_out_right']} of {result['held_out_pairs']}")
 
 
+BETA_GRID = np.round(np.arange(1, 31) * 0.1, 6)  # the slider's values, 0.1 to 3.0
+
+
 def beta_widget(setup: DpoSetup):
     """The β widget: train the DPO policy with the chosen β and show what moved."""
     from ..widgets import Lesson, slider
+    setup.train_all(BETA_GRID)  # every slider value in one stacked run: a move then only redraws
     return Lesson({"beta": slider(0.5, 0.1, 3.0, 0.1, "β")}, lambda beta: dpo_at_beta(setup, beta),
                   DpoView(), describe_dpo, title="DPO strength β")
 
@@ -349,6 +326,7 @@ def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
         return checks.Verdict("unanswered", checks.NOT_ANSWERED)
     cases = _clip_cases(u, v, tau)
     for k, (a, b, t) in enumerate(cases):
+        where = "the lesson's 64 pairs" if k == 0 else f"test batch {k}"
         try:
             got = fn(a.clone(), b.clone(), t)
         except NotImplementedError:
@@ -366,17 +344,13 @@ def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
             continue
         for why, wrong in clip_mistakes(a, b, t).items():
             if abs(value - wrong) <= 1e-6:
-                return checks.Verdict("wrong", f"{value:.4f} on {_case_name(k)}. Hint: {why}")
-        return checks.Verdict("wrong", f"{value:.4f} on {_case_name(k)}, expected {want:.4f}. Hint: normalise "
+                return checks.Verdict("wrong", f"{value:.4f} on {where}. Hint: {why}")
+        return checks.Verdict("wrong", f"{value:.4f} on {where}, expected {want:.4f}. Hint: normalise "
                                        "the rows, logits = u vᵀ / τ, cross-entropy with targets "
                                        "arange(B) on the rows and on the columns, then average")
     on_lesson = losses.clip_loss(*cases[0])
     return checks.Verdict("correct", f"matches on {len(cases)} batches to 1e-6; on the lesson's 64 pairs "
                                      f"your loss is {on_lesson:.4f} nats")
-
-
-def _case_name(k: int) -> str:
-    return "the lesson's 64 pairs" if k == 0 else f"test batch {k}"
 
 
 def _one_number(x) -> float | None:
@@ -401,7 +375,8 @@ def check_beta(answer, setup: DpoSetup) -> checks.Verdict:
     if value is None or isinstance(answer, (bool, str)):
         return checks.Verdict("wrong", f"β is one positive number such as 0.5; got {answer!r}")
     if not 0 < value <= 10:
-        return checks.Verdict("wrong", f"β = {value:g}: β must be above 0 (the widget's slider runs from 0.1 to 3)")
+        return checks.Verdict("wrong", f"β = {value:g}: choose a β above 0 and at most 10 (the widget's slider "
+                                       "runs from 0.1 to 3)")
     r = dpo_at_beta(setup, value)
     text = (f"β = {value:g}: names ending in 'a' {r['ends_in']:.4f} (target ≥ {SHARE_TARGET}), "
             f"KL(π‖π_ref) {r['kl']:.4f} nats per name (budget ≤ {KL_BUDGET})")

@@ -30,13 +30,13 @@ def reference_logits():
 
 @pytest.fixture(scope="module")
 def setup():
-    return lesson.DpoSetup(reference_logits(), lesson.preference_pairs(TRAIN, "a", 64, seed=0))
+    return lesson.DpoSetup(reference_logits(), names.preference_pairs(TRAIN, "a", 64, seed=0))
 
 
 @pytest.fixture(scope="module")
 def trained():
     """The lesson's contrastive batch and encoder after its 100 training steps (as in the notebook)."""
-    batch, view_a, view_b = lesson.contrastive_batch(ALL_NAMES, 64, seed=0)
+    batch, view_a, view_b = names.crop_pairs(ALL_NAMES, 64, seed=0)
     x_a, x_b = lesson.bigram_features(view_a), lesson.bigram_features(view_b)
     w = (torch.randn(729, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
          / math.sqrt(729)).requires_grad_()
@@ -61,17 +61,6 @@ def distillation_batch():
 
 # --- data --------------------------------------------------------------------------------------
 
-def test_contrastive_batch_gives_two_crops_of_each_distinct_name():
-    batch, view_a, view_b = lesson.contrastive_batch(ALL_NAMES, 64, seed=0)
-    assert len(set(batch)) == 64 and all(len(n) >= 6 for n in batch)
-    for name, a, b in zip(batch, view_a, view_b):
-        assert a in name and b in name and len(a) == len(b) == max(3, round(0.7 * len(name)))
-    assert lesson.contrastive_batch(ALL_NAMES, 64, seed=0) == (batch, view_a, view_b)
-    assert lesson.contrastive_batch(ALL_NAMES, 64, seed=1)[0] != batch
-    with pytest.raises(ValueError, match="batch_size must be between 2"):
-        lesson.contrastive_batch(ALL_NAMES, 1)
-
-
 def test_bigram_features_count_each_bigram_with_boundaries():
     x = lesson.bigram_features(["anna", "bob"])
     assert x.shape == (2, 729) and x.dtype == torch.float64
@@ -79,15 +68,6 @@ def test_bigram_features_count_each_bigram_with_boundaries():
     assert x[0, STOI["n"] * 27 + STOI["n"]] == 1 and x[0, 0 * 27 + STOI["a"]] == 1 and x[0, STOI["a"] * 27] == 1
     with pytest.raises(ValueError, match="not in the vocabulary"):
         lesson.bigram_features(["Anna"])
-
-
-def test_preference_pairs_follow_the_stated_preference_and_never_reuse_a_name():
-    pairs = lesson.preference_pairs(TRAIN, "a", 64, seed=0)
-    (w, l_), (hw, hl) = pairs["train"], pairs["held_out"]
-    assert all(n.endswith("a") for n in w + hw) and not any(n.endswith("a") for n in l_ + hl)
-    assert len(set(w + hw + l_ + hl)) == 4 * 64
-    with pytest.raises(ValueError, match="need 200 names"):
-        lesson.preference_pairs(TRAIN[:50], "a", 100)
 
 
 # --- the DPO loop --------------------------------------------------------------------------------
