@@ -128,7 +128,7 @@ def crop(name: str, rng: np.random.Generator, keep: float = 0.7) -> str:
     return name[start:start + k]
 
 
-def crop_pairs(words, batch_size: int = 64, min_length: int = 6, seed: int = 0):
+def crop_pairs(words, batch_size: int = 64, min_length: int = 6, keep: float = 0.7, seed: int = 0):
     """`batch_size` distinct names of at least `min_length` letters, and two random crops of each (lesson 11)."""
     pool = [w for w in words if len(w) >= min_length]
     if batch_size < 2 or batch_size > len(pool):
@@ -136,8 +136,8 @@ def crop_pairs(words, batch_size: int = 64, min_length: int = 6, seed: int = 0):
                          f"got {batch_size}")
     rng = np.random.default_rng(seed)
     batch = [pool[i] for i in rng.choice(len(pool), batch_size, replace=False)]
-    view_a = [crop(n, rng) for n in batch]
-    view_b = [crop(n, rng) for n in batch]
+    view_a = [crop(n, rng, keep) for n in batch]
+    view_b = [crop(n, rng, keep) for n in batch]
     return batch, view_a, view_b
 
 
