@@ -175,9 +175,13 @@ def beta_widget(setup: DpoSetup | None = None):
     from ...widgets import Lesson, slider
     from .views import DpoView, describe_dpo
     setup = lesson_setup() if setup is None else setup
-    setup.train_all(BETA_GRID)  # every slider value in one stacked run: a move then only redraws
-    return Lesson({"beta": slider(0.5, 0.1, 3.0, 0.1, "β")}, lambda beta: dpo_at_beta(setup, beta),
-                  DpoView(), describe_dpo, title="DPO strength β")
+
+    def compute(beta):
+        if _beta(beta) not in setup.runs and setup.runs:
+            setup.train_all(BETA_GRID)  # the first move trains every slider value in one stacked run
+        return dpo_at_beta(setup, beta)
+    return Lesson({"beta": slider(0.5, 0.1, 3.0, 0.1, "β")}, compute, DpoView(), describe_dpo,
+                  title="DPO strength β")
 
 
 # --- checkers for the exercises ------------------------------------------------------------------
