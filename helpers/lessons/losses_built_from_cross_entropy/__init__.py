@@ -1,11 +1,12 @@
 """Lesson 11 · Losses built from cross-entropy: distillation, contrastive, preference.
 
 The notebook writes each loss out and runs each training loop in cells the learner reads.
-This module holds the rest: the encoder's bigram features, the DPO loop again for the β
-widget and its checker, the widgets and the checkers; the two figures and their readouts are
-in `views.py`. The data it works on (two crops
+This module holds the rest: the encoder's bigram features, the DPO loop again (stacked over
+β) for the β widget and its checker, the τ widget's compute function, the widget factories
+and the checkers; the two figures and their readouts are in `views.py`. The data (two crops
 of each name, preference pairs of names) and the bigram-model tools (log-probabilities of
-names, their exact statistics, samples) are in helpers.data.
+names, their exact statistics, samples) are in helpers.data; the reference losses in
+helpers.losses.from_cross_entropy.
 """
 from __future__ import annotations
 
