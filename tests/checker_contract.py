@@ -35,7 +35,7 @@ import torch
 
 # Answers a learner might type by accident; a checker must return a Verdict for each.
 ODD_ANSWERS = ["three", "", [], [1.0, 2.0], {"a": 1}, float("nan"), float("inf"), -1, object(),
-               torch.zeros(2, 3), np.array([[1.0]])]
+               torch.zeros(2, 3), np.array([[0.123]])]
 
 
 @dataclass
