@@ -3,6 +3,7 @@
 Every checker has a table: the right answer in several forms is ✓, each listed mistake is ✗
 with its own hint, and further plausible wrong answers are neither ✓ nor ≈.
 """
+import functools
 import json
 import math
 import re
@@ -15,18 +16,29 @@ import torch.nn.functional as F
 
 from helpers import data, losses
 from helpers.lessons import losses_built_from_cross_entropy as lesson
+from tests.checker_contract import Table, number_forms
 
 ALL_NAMES = data.load_names()
 STOI, _ = data.build_vocab(ALL_NAMES)
 
 
-@pytest.fixture(scope="module")
-def setup():
+@functools.lru_cache(maxsize=None)
+def lesson_setup():
     return lesson.lesson_setup()
 
 
 @pytest.fixture(scope="module")
+def setup():
+    return lesson_setup()
+
+
+@pytest.fixture(scope="module")
 def trained():
+    return trained_pairs()
+
+
+@functools.lru_cache(maxsize=None)
+def trained_pairs():
     """The lesson's contrastive batch and encoder after its 100 training steps (as in the notebook)."""
     batch, view_a, view_b = data.crop_pairs(ALL_NAMES, 64, seed=0)
     x_a, x_b = lesson.bigram_features(view_a), lesson.bigram_features(view_b)
@@ -323,3 +335,38 @@ def test_the_lesson_has_an_applied_and_a_predict_then_check_exercise_and_fits_it
     assert sum("check_clip_loss(" in s or "check_beta(" in s for s in sources) == 2       # applied
     assert sum("prediction = ..." in s for s in sources) == 2                              # predict, then check
     assert len(sources) <= 55
+
+
+# --- the checker contract (tests/test_checker_contract.py runs these tables) -----------------------
+
+_STUDENT, _TEACHER = distillation_batch()
+_RATIO = (np.linalg.norm(lesson.soft_target_gradient(_STUDENT, _TEACHER, 8))
+          / np.linalg.norm(lesson.soft_target_gradient(_STUDENT, _TEACHER, 16)))
+
+CHECKER_TABLES = [
+    Table(lesson.check_equal_similarity_loss, args=(64,),
+          right=number_forms(math.log(64)),
+          mistakes={"ln(B − 1)": math.log(63), "probability 1/B": 1 / 64, "bits": 6.0, "base 10": math.log10(64),
+                    "sum over the B rows": 64 * math.log(64), "two directions": 2 * math.log(64)},
+          wrong=[math.log(65), 4.0, math.log(32), -math.log(64)]),
+    Table(lesson.check_gradient_ratio, args=(_STUDENT, _TEACHER),
+          right=number_forms(_RATIO) + [4, 4.0],
+          mistakes={"1/T law": 2, "does change": 1, "1/T⁴": 16, "upside down": 0.25},
+          wrong=[8, 3.0, 4.5, 3.5, 256]),
+    Table(lesson.check_clip_loss,
+          setup=lambda: ((trained_pairs()["u"], trained_pairs()["v"], 0.1), {}),
+          right=[clip_right_cross_entropy, clip_right_by_hand,
+                 lambda a, b, t: clip_right_cross_entropy(a, b, t).item(),
+                 lambda a, b, t: losses.clip_loss(a, b, t)],
+          mistakes={"length 1": slip("no_norm"), "forgot to divide": slip("no_tau"),
+                    "each u finds its v": slip("rows"), "adds the two directions": slip("added"),
+                    "softmax first": slip("double_softmax"), "torch.arange(B)": slip("zeros")},
+          wrong=[lambda a, b, t: 0.0,
+                 lambda a, b, t: 1.01 * clip_right_cross_entropy(a, b, t),
+                 lambda a, b, t: clip_right_cross_entropy(a, b, t) + 4e-5,
+                 lambda a, b, t: clip_right_cross_entropy(a, b, 2 * t)]),
+    Table(lesson.check_beta, setup=lambda: ((lesson_setup(),), {}),
+          right=[1.0, np.float64(0.9), torch.tensor(1.0), 1.1, np.array(1.0)],
+          mistakes={"drifted too far": 0.1, "too few 'a' names": 3.0},
+          wrong=[0.5, 2.0, 0.7, 1.3, 5.0]),
+]

@@ -300,11 +300,8 @@ def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
 
 
 def _one_number(x) -> float | None:
-    try:
-        arr = np.asarray(validate.to_numpy(x), dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return float(arr) if arr.size == 1 and np.isfinite(arr).all() else None
+    value = checks.as_number(x)
+    return value if value is not None and math.isfinite(value) else None
 
 
 SHARE_TARGET = 0.75  # at least this share of generated names should end in 'a' ...
