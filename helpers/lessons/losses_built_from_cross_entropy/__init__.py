@@ -43,12 +43,7 @@ def train_dpo(ref_logits: torch.Tensor, train_pairs, betas, steps: int = STEPS) 
     copy of the reference and taking `steps` full-batch gradient steps with lr = LR_SCALE / β.
     Returns one run (history per step, final log-probs) per β."""
     bs = [_beta(b) for b in betas]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny loop: on a busy 2-core machine one thread is many times faster
-    try:
-        return _dpo_loop(ref_logits, train_pairs, bs, steps)
-    finally:
-        torch.set_num_threads(threads)
+    return _dpo_loop(ref_logits, train_pairs, bs, steps)  # one torch thread: `import helpers` sets it
 
 
 def _dpo_loop(ref_logits: torch.Tensor, train_pairs, bs: list[float], steps: int) -> list[dict]:

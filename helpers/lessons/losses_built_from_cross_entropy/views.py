@@ -12,6 +12,11 @@ from . import MARGIN_GRID, STEPS, TAU_GRID
 
 class ContrastiveView:
     """Left: the softmax of each row of similarities / τ (the diagonal is the partner). Right: loss against τ."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: a square heat map of the batch's similarity table after the softmax of each "
+           "row at the slider's temperature τ, on a log colour scale from 0.001 to 1; query i's partner is "
+           "on the diagonal. Right: the CLIP loss of this batch against τ on a log axis, a solid curve with a "
+           "dot at the slider's τ, and a dashed line at ln B, the loss of a model at chance.")
 
     def __init__(self, max_batch: int = 64):
         self.max_batch = max_batch
@@ -51,12 +56,17 @@ def describe_contrastive(result: dict) -> str:
 
 class DpoView:
     """Left: mean log-ratios of preferred and rejected names during training. Right: the DPO loss against the margin."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: over the training steps, the mean log-ratio log π/π_ref of the preferred names "
+           "(solid line) and of the rejected names (dashed line), both starting at 0. Right: the DPO loss "
+           "−log σ(β·m) of one pair against the log-ratio margin m, a falling curve through ln 2 at m = 0, "
+           "with a dot at the margin training reached.")
 
     def __init__(self, steps: int = STEPS, ylim=(-12, 4)):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.4)
         x = np.arange(steps + 1)
         (self.win,) = left.plot(x, np.zeros_like(x, dtype=float), color=plots.GREEN, label="preferred: log π/π_ref")
-        (self.lose,) = left.plot(x, np.zeros_like(x, dtype=float), color=plots.RED, label="rejected: log π/π_ref")
+        (self.lose,) = left.plot(x, np.zeros_like(x, dtype=float), color=plots.RED, ls="--", label="rejected: log π/π_ref")
         left.axhline(0, color="black", lw=0.8)
         left.set(xlabel="training step", ylabel="mean log-ratio (nats)", ylim=ylim, title="what training moves")
         left.legend(loc="lower left", fontsize=8)
