@@ -13,6 +13,15 @@ The bigram model (lessons 05 and 08), one version of each step:
     q = bigram_probs(counts, alpha=1.0)        # add-α estimate of q(next | current); α = 0 is the MLE
     bigram_nll(q, bigram_counts(val, stoi))    # mean -ln q over the validation bigrams (nats)
 
+Names under a bigram model, and pairs of names (lesson 11):
+
+    trans = transitions(names, stoi)           # every (previous, next) pair and the name it is in
+    log_prob_of_names(log_probs, trans)        # [N] log q(name) under a bigram model [27, 27]
+    bigram_name_stats(log_probs)               # exact: P(name ends in 'a'), mean length, KL to a reference
+    sample_names(log_probs, 10, seed=0)        # names drawn from a bigram model
+    batch, crop_a, crop_b = crop_pairs(names, 64, seed=0)   # two crops of each of 64 names
+    pairs = preference_pairs(train, "a", 64, seed=0)        # preferred / rejected names, train and held out
+
 The M&M colour mixes (data/mm_mixes.csv) for the surprise game of lesson 04:
 
     mixes = load_mixes()                       # bag name -> Mix (probabilities in COLOURS order)
@@ -169,6 +178,118 @@ def bigram_nll(probs, counts) -> float:
     if np.any(q[seen] == 0):
         return math.inf
     return float(-(c[seen] * np.log(q[seen])).sum() / c.sum())
+
+
+
+# --- pairs of names for lesson 11: two crops of a name, and a stated preference -----------------------
+
+def crop(name: str, rng: np.random.Generator, keep: float = 0.7) -> str:
+    """A contiguous piece of `name` about keep · len(name) letters long (at least 3 letters)."""
+    k = min(len(name), max(3, round(keep * len(name))))
+    start = int(rng.integers(0, len(name) - k + 1))
+    return name[start:start + k]
+
+
+def crop_pairs(words, batch_size: int = 64, min_length: int = 6, keep: float = 0.7, seed: int = 0):
+    """`batch_size` distinct names of at least `min_length` letters, and two random crops of each (lesson 11)."""
+    pool = [w for w in words if len(w) >= min_length]
+    if batch_size < 2 or batch_size > len(pool):
+        raise ValueError(f"batch_size must be between 2 and {len(pool)} (names of >= {min_length} letters); "
+                         f"got {batch_size}")
+    rng = np.random.default_rng(seed)
+    batch = [pool[i] for i in rng.choice(len(pool), batch_size, replace=False)]
+    view_a = [crop(n, rng, keep) for n in batch]
+    view_b = [crop(n, rng, keep) for n in batch]
+    return batch, view_a, view_b
+
+
+def preference_pairs(words, letter: str = "a", n_pairs: int = 64, seed: int = 0) -> dict:
+    """Real names paired under a stated (synthetic) preference: a name ending in `letter` is preferred (lesson 11).
+
+    Returns {"train": (preferred, rejected), "held_out": (preferred, rejected)}, n_pairs each, no
+    name used twice.
+    """
+    wins = [w for w in words if w.endswith(letter)]
+    loses = [w for w in words if not w.endswith(letter)]
+    if min(len(wins), len(loses)) < 2 * n_pairs:
+        raise ValueError(f"need {2 * n_pairs} names ending in {letter!r} and as many not ending in it; "
+                         f"got {len(wins)} and {len(loses)}")
+    rng = np.random.default_rng(seed)
+    w = [wins[i] for i in rng.choice(len(wins), 2 * n_pairs, replace=False)]
+    l_ = [loses[i] for i in rng.choice(len(loses), 2 * n_pairs, replace=False)]
+    return {"train": (w[:n_pairs], l_[:n_pairs]), "held_out": (w[n_pairs:], l_[n_pairs:])}
+
+
+# --- names under a bigram model: log-probabilities, exact statistics, samples (lesson 11) ----------
+
+def transitions(names, stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """Every bigram of every name, '.' at both ends: (previous [M], next [M], which name [M], number of names)."""
+    if BOUNDARY not in stoi:
+        raise ValueError(f"stoi has no boundary token {BOUNDARY!r}; build it with build_vocab(names)")
+    names = list(names)
+    if not names:
+        raise ValueError("no names given; expected a non-empty list of names")
+    end = stoi[BOUNDARY]
+    prev, nxt, owner = [], [], []
+    for i, name in enumerate(names):
+        ix = [end, *_indices(name, stoi), end]
+        prev += ix[:-1]
+        nxt += ix[1:]
+        owner += [i] * (len(ix) - 1)
+    return torch.tensor(prev), torch.tensor(nxt), torch.tensor(owner), len(names)
+
+
+def log_prob_of_names(log_probs: torch.Tensor, trans) -> torch.Tensor:
+    """log q(name) = Σ_t log q(next | previous) for the names of `trans` (see `transitions`).
+
+    log_probs [27, 27] gives [N]; a stack of tables [K, 27, 27] gives [K, N].
+    """
+    prev, nxt, owner, n = trans
+    picked = log_probs[..., prev, nxt]  # [..., M] one log-probability per transition
+    return torch.zeros(*picked.shape[:-1], n, dtype=log_probs.dtype).index_add(-1, owner, picked)
+
+
+def _transition_probs(log_probs, name: str) -> np.ndarray:
+    lp = validate.as_array(log_probs, name)
+    if lp.shape != (len(ITOS), len(ITOS)):
+        raise ValueError(f"{name} must be a [{len(ITOS)}, {len(ITOS)}] table of log q(next | previous); "
+                         f"got shape {list(lp.shape)}")
+    return validate.probabilities(np.exp(lp), f"exp({name})")
+
+
+def bigram_name_stats(log_probs, ref_log_probs=None, letter: str = "a") -> dict:
+    """Exact statistics of the names a bigram model generates, without sampling.
+
+    ends_in: the probability that a name ends in `letter`; mean_length: its expected number of
+    letters; kl (given a reference model): KL(q ‖ q_ref) over whole names, in nats per name.
+    """
+    p = _transition_probs(log_probs, "log_probs")
+    _check_letters(letter, "letter")
+    v = len(ITOS)
+    # expected visits to each letter before the end, starting from '.': visits = start + visits @ Q
+    visits = np.linalg.solve((np.eye(v - 1) - p[1:, 1:]).T, p[0, 1:])  # [26]
+    k = ITOS.index(letter)
+    out = {"ends_in": float(visits[k - 1] * p[k, 0]), "mean_length": float(visits.sum())}
+    if ref_log_probs is not None:
+        p_ref = _transition_probs(ref_log_probs, "ref_log_probs")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row_kl = np.where(p > 0, p * (np.log(p) - np.log(p_ref)), 0.0).sum(axis=1)  # [27]
+        out["kl"] = float(row_kl[0] + visits @ row_kl[1:])  # every name starts at '.' once
+    return out
+
+
+def sample_names(log_probs, n: int, seed: int = 0, max_length: int = 30) -> list[str]:
+    """n names drawn from a bigram model, letter by letter until '.' (at most max_length letters)."""
+    cdf = np.cumsum(_transition_probs(log_probs, "log_probs"), axis=1)  # [27, 27]
+    rng = np.random.default_rng(seed)
+    current, alive, out = np.zeros(n, dtype=int), np.ones(n, dtype=bool), [""] * n
+    for _ in range(max_length):
+        nxt = np.minimum((rng.random(n)[:, None] > cdf[current]).sum(axis=1), len(ITOS) - 1)
+        alive &= nxt != 0
+        for i in np.flatnonzero(alive):
+            out[i] += ITOS[nxt[i]]
+        current = nxt
+    return out
 
 
 # --- the M&M colour mixes ---------------------------------------------------------------

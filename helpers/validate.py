@@ -9,6 +9,7 @@ returns a silent wrong value.
     as_array(x, name)           float64 numpy array
     as_class_indices(t, name)   int64 class indices (whole numbers only)
     whole_number(x, name, lo)   an int >= lo (rejects 2.5, True, "3", nan)
+    positive(x, name)           a float > 0: a temperature, β (rejects 0, -1, nan, inf, True, "2"); 0-d tensors too
     finite(arr, name)           no NaN or inf
     same_shape(a, b, ...)       two arrays of one shape
     pair(a, b, ...)             two finite, non-empty arrays of one shape (prediction, target)
@@ -62,6 +63,18 @@ def whole_number(x, name: str, lo: int = 0) -> int:
     if not is_number or not math.isfinite(x) or x != round(x) or x < lo:
         raise ValueError(f"{name} must be a whole number >= {lo}; got {x!r}")
     return int(x)
+
+
+def positive(x, name: str) -> float:
+    """x as a float if it is one finite number > 0 (a temperature, β); a 0-d array or tensor is fine."""
+    x = to_numpy(x)
+    if isinstance(x, np.ndarray) and x.size == 1:
+        x = x.item()
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a positive number; got {x!r}")
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {x}")
+    return float(x)
 
 
 def finite(arr: np.ndarray, name: str) -> np.ndarray:

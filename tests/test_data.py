@@ -402,3 +402,77 @@ def test_build_script_rejects_a_tarball_that_is_not_the_pypi_sdist(tmp_path):
     with pytest.raises(SystemExit, match="expected " + build.SDIST_SHA256):
         build.build(fake, tmp_path / "out.txt")
     assert build.read_lists(fake) == {"female": ["anna"], "male": ["anna"]}
+
+
+# --- names under a bigram model (lesson 11) -----------------------------------------------------
+
+def bigram_log_probs(alpha=1.0):
+    all_names = data.load_names()
+    stoi, _ = data.build_vocab(all_names)
+    counts = data.bigram_counts(all_names, stoi)
+    return torch.log(torch.tensor((counts + alpha) / (counts + alpha).sum(1, keepdims=True))), stoi
+
+
+def test_log_prob_of_names_sums_the_transitions_of_each_name():
+    lp, stoi = bigram_log_probs()
+    words = ["emma", "bo", "anastasia"]
+    got = data.log_prob_of_names(lp, data.transitions(words, stoi))
+    for word, value in zip(words, got):
+        ix = [0, *(stoi[c] for c in word), 0]
+        assert value.item() == pytest.approx(sum(lp[a, b].item() for a, b in zip(ix[:-1], ix[1:])), abs=1e-12)
+
+
+def test_transitions_reject_bad_names():
+    _, stoi = bigram_log_probs()
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        data.transitions(["anna", "o'neil"], stoi)
+    with pytest.raises(ValueError, match="no names given"):
+        data.transitions([], stoi)
+
+
+def test_bigram_name_stats_agree_with_sampling():
+    lp, stoi = bigram_log_probs()
+    other = torch.log_softmax(lp + 0.3 * torch.randn(27, 27, generator=torch.Generator().manual_seed(1),
+                                                       dtype=torch.float64), dim=-1)
+    exact = data.bigram_name_stats(other, lp, letter="a")
+    sampled = data.sample_names(other, 20_000, seed=0, max_length=60)
+    assert np.mean([s.endswith("a") for s in sampled]) == pytest.approx(exact["ends_in"], abs=0.01)
+    assert np.mean([len(s) for s in sampled]) == pytest.approx(exact["mean_length"], abs=0.06)
+    trans = data.transitions([s for s in sampled if s], stoi)  # KL = E_q[log q(y) - log q_ref(y)]
+    log_ratio = (data.log_prob_of_names(other, trans) - data.log_prob_of_names(lp, trans)).mean().item()
+    assert log_ratio == pytest.approx(exact["kl"], rel=0.05)
+    assert data.bigram_name_stats(lp, lp)["kl"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_sample_names_is_seeded_and_uses_letters_only():
+    lp, _ = bigram_log_probs()
+    first, again = data.sample_names(lp, 50, seed=3), data.sample_names(lp, 50, seed=3)
+    assert first == again and first != data.sample_names(lp, 50, seed=4)
+    assert all(set(s) <= set("abcdefghijklmnopqrstuvwxyz") for s in first)
+
+
+def test_bigram_name_stats_reject_a_table_that_is_not_log_probabilities():
+    with pytest.raises(ValueError, match=r"\[27, 27\] table"):
+        data.bigram_name_stats(torch.zeros(26, 26))
+    with pytest.raises(ValueError, match="sum to 1"):
+        data.bigram_name_stats(torch.zeros(27, 27))
+
+
+def test_crop_pairs_give_two_crops_of_each_distinct_name():
+    batch, view_a, view_b = data.crop_pairs(data.load_names(), 64, seed=0)
+    assert len(set(batch)) == 64 and all(len(n) >= 6 for n in batch)
+    for name, a, b in zip(batch, view_a, view_b):
+        assert a in name and b in name and len(a) == len(b) == max(3, round(0.7 * len(name)))
+    assert data.crop_pairs(data.load_names(), 64, seed=0) == (batch, view_a, view_b)
+    assert data.crop_pairs(data.load_names(), 64, seed=1)[0] != batch
+    with pytest.raises(ValueError, match="batch_size must be between 2"):
+        data.crop_pairs(data.load_names(), 1)
+
+
+def test_preference_pairs_follow_the_stated_preference_and_never_reuse_a_name():
+    pairs = data.preference_pairs(data.split_names(data.load_names(), 0.1, seed=0)[0], "a", 64, seed=0)
+    (w, l_), (hw, hl) = pairs["train"], pairs["held_out"]
+    assert all(n.endswith("a") for n in w + hw) and not any(n.endswith("a") for n in l_ + hl)
+    assert len(set(w + hw + l_ + hl)) == 4 * 64
+    with pytest.raises(ValueError, match="need 200 names"):
+        data.preference_pairs(data.split_names(data.load_names(), 0.1, seed=0)[0][:50], "a", 100)

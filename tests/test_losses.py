@@ -487,3 +487,96 @@ def test_sequence_loss_matches_torch_property(b, t, v, seed, eps, pad_in_range, 
     want = F.cross_entropy(logits.transpose(1, 2), target, weight=weight, ignore_index=pad,
                            label_smoothing=eps).item()
     assert losses.sequence_loss(logits, target, weight, pad, eps) == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+# --- losses built from cross-entropy (lesson 11) ------------------------------------------------
+
+def test_log_sigmoid_matches_torch_and_is_stable():
+    x = np.array([-800.0, -30.0, -1.0, 0.0, 2.5, 40.0, 800.0])
+    np.testing.assert_allclose(losses.log_sigmoid(x), F.logsigmoid(t64(x)).numpy(), atol=1e-12)
+    assert np.all(np.isfinite(losses.log_sigmoid(x)))
+
+
+@pytest.mark.parametrize("temperature", [1.0, 2.0, 4.0, 8.0, 0.5])
+def test_distillation_loss_is_t_squared_times_torch_kl_div(temperature):
+    s, t = RNG.normal(size=(5, 7)) * 2, RNG.normal(size=(5, 7)) * 2
+    kl = F.kl_div(F.log_softmax(t64(s) / temperature, -1), F.log_softmax(t64(t) / temperature, -1),
+                  reduction="batchmean", log_target=True).item()
+    assert losses.distillation_loss(s, t, temperature) == pytest.approx(temperature ** 2 * kl, abs=1e-12)
+
+
+def test_distillation_loss_differs_from_soft_target_cross_entropy_by_the_target_entropy():
+    s, t, T = RNG.normal(size=(4, 6)), RNG.normal(size=(4, 6)), 3.0
+    p = losses.softmax(t / T)
+    soft_ce = F.cross_entropy(t64(s) / T, t64(p)).item()  # probability targets
+    assert losses.distillation_loss(s, t, T) / T ** 2 == pytest.approx(soft_ce - losses.entropy(p).mean(), abs=1e-12)
+    assert losses.distillation_loss(t, t, T) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_distillation_gradient_times_t_squared_reproduces_the_brief():
+    g = torch.Generator().manual_seed(0)
+    student, teacher = torch.randn(4, 10, generator=g).double(), torch.randn(4, 10, generator=g).double()
+    scaled = []
+    for T in (1, 2, 4, 8):
+        s = student.clone().requires_grad_()
+        F.kl_div(F.log_softmax(s / T, -1), F.log_softmax(teacher / T, -1), reduction="batchmean",
+                 log_target=True).backward()
+        scaled.append(round(s.grad.norm().item() * T ** 2, 3))
+    assert scaled == [0.207, 0.209, 0.212, 0.215]  # the course brief's reference values
+
+
+def test_info_nce_matches_cross_entropy_with_diagonal_targets_and_is_ln_b_for_equal_logits():
+    x = RNG.normal(size=(6, 6)) * 3
+    assert losses.info_nce(x) == pytest.approx(F.cross_entropy(t64(x), torch.arange(6)).item(), abs=1e-12)
+    assert losses.info_nce(np.zeros((64, 64))) == pytest.approx(math.log(64), abs=1e-12)
+    assert round(losses.info_nce(np.full((64, 64), 0.3)), 4) == 4.1589
+
+
+def test_clip_loss_matches_torch_and_ignores_row_lengths():
+    u, v, tau = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3)), 0.2
+    un, vn = F.normalize(t64(u), dim=-1), F.normalize(t64(v), dim=-1)
+    logits = un @ vn.T / tau
+    expected = 0.5 * (F.cross_entropy(logits, torch.arange(5)) + F.cross_entropy(logits.T, torch.arange(5))).item()
+    assert losses.clip_loss(u, v, tau) == pytest.approx(expected, abs=1e-12)
+    assert losses.clip_loss(3 * u, 0.5 * v, tau) == pytest.approx(expected, abs=1e-12)
+
+
+def test_pairwise_logistic_is_bce_with_logits_on_the_difference_and_two_class_cross_entropy():
+    w, l_ = RNG.normal(size=8) * 4, RNG.normal(size=8) * 4
+    bce = F.binary_cross_entropy_with_logits(t64(w - l_), torch.ones(8, dtype=torch.float64)).item()
+    ce = F.cross_entropy(torch.stack([t64(w), t64(l_)], 1), torch.zeros(8, dtype=torch.long)).item()
+    assert losses.pairwise_logistic(w, l_) == pytest.approx(bce, abs=1e-12)
+    assert losses.pairwise_logistic(w, l_) == pytest.approx(ce, abs=1e-12)
+    assert losses.pairwise_logistic([900.0], [-900.0]) == pytest.approx(0.0, abs=1e-12)
+    assert losses.pairwise_logistic([-900.0], [900.0]) == pytest.approx(1800.0)
+
+
+@pytest.mark.parametrize("beta", [0.01, 0.1, 1.0, 5.0])
+def test_dpo_loss_is_ln_2_when_policy_equals_reference_and_matches_torch(beta):
+    ref_w, ref_l = -RNG.random(6) * 20, -RNG.random(6) * 20
+    assert losses.dpo_loss(ref_w, ref_l, ref_w, ref_l, beta) == pytest.approx(math.log(2), abs=1e-12)
+    pol_w, pol_l = ref_w - 3 * RNG.random(6), np.minimum(ref_l + RNG.normal(size=6), 0.0)
+    logit = beta * ((t64(pol_w) - t64(ref_w)) - (t64(pol_l) - t64(ref_l)))
+    expected = F.binary_cross_entropy_with_logits(logit, torch.ones(6, dtype=torch.float64)).item()
+    assert losses.dpo_loss(pol_w, pol_l, ref_w, ref_l, beta) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: losses.distillation_loss(np.zeros((2, 3)), np.zeros((2, 3)), 0.0), "temperature must be a finite number > 0"),
+    (lambda: losses.distillation_loss(np.zeros((2, 3)), np.zeros((2, 3)), "2"), "temperature must be a positive number"),
+    (lambda: losses.distillation_loss(np.zeros((2, 3)), np.zeros((2, 4)), 2.0), "must match"),
+    (lambda: losses.distillation_loss(np.zeros(3), np.zeros(3), 2.0), r"\[B, C\] table"),
+    (lambda: losses.distillation_loss(np.array([[np.nan, 0.0]]), np.zeros((1, 2)), 2.0), "NaN"),
+    (lambda: losses.info_nce(np.zeros((3, 4))), "must be square"),
+    (lambda: losses.clip_loss(np.zeros((2, 3)), np.ones((2, 3)), 0.1), "all zeros"),
+    (lambda: losses.clip_loss(np.ones((2, 3)), np.ones((3, 3)), 0.1), "must match"),
+    (lambda: losses.clip_loss(np.ones((2, 3)), np.ones((2, 3)), -0.1), "tau must be a finite number > 0"),
+    (lambda: losses.pairwise_logistic([1.0, 2.0], [1.0]), "must match"),
+    (lambda: losses.pairwise_logistic([], []), "empty"),
+    (lambda: losses.dpo_loss([-1.0], [-2.0], [-1.0], [-2.0], 0), "beta must be a finite number > 0"),
+    (lambda: losses.dpo_loss([0.5], [-2.0], [-1.0], [-2.0], 1.0), "log-probabilities"),
+    (lambda: losses.dpo_loss([-1.0, -1.0], [-2.0], [-1.0], [-2.0], 1.0), "one shape"),
+])
+def test_losses_built_from_cross_entropy_reject_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -98,3 +98,18 @@ def test_class_axis_last():
     assert validate.class_axis_last(x, 1, "logits").shape == (2, 3, 5)
     with pytest.raises(ValueError, match="dim=3 is out of range"):
         validate.class_axis_last(x, 3, "logits")
+
+
+@pytest.mark.parametrize("x, want", [(2, 2.0), (0.5, 0.5), (np.float64(3.0), 3.0), (torch.tensor(1.5), 1.5),
+                                     (np.array(0.25), 0.25)])
+def test_positive_accepts_positive_numbers(x, want):
+    got = validate.positive(x, "beta")
+    assert got == want and type(got) is float
+
+
+@pytest.mark.parametrize("x, message", [(0, "finite number > 0"), (-1.0, "finite number > 0"), (math.nan, "finite number > 0"),
+                                        (math.inf, "finite number > 0"), (True, "positive number"), ("2", "positive number"),
+                                        (None, "positive number"), (np.array([1.0, 2.0]), "positive number")])
+def test_positive_refuses_the_rest(x, message):
+    with pytest.raises(ValueError, match=f"beta must be a {message}"):
+        validate.positive(x, "beta")

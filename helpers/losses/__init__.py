@@ -16,11 +16,14 @@ torch tensors; bad input raises ValueError naming the problem (helpers.validate)
                      bce_with_logits
     hinge            binary_hinge, multiclass_hinge                     07 binary_cross_entropy_and_max_margin
     reduction        reduce ('mean', 'sum', 'none'): every loss with `reduction=`
+    from_cross_entropy  distillation_loss, info_nce, clip_loss,         11 losses_built_from_cross_entropy
+                     log_sigmoid, pairwise_logistic, dpo_loss
 
 Bigram NLL (a count model's loss) lives with the names data: `helpers.data.bigram_nll`.
 """
 from .binary import TORCH_LOG_FLOOR, bce, bce_with_logits, bernoulli_likelihood, sigmoid
 from .classification import cross_entropy, log_softmax, nll, sequence_loss, smooth_targets, softmax
+from .from_cross_entropy import clip_loss, distillation_loss, dpo_loss, info_nce, log_sigmoid, pairwise_logistic
 from .hinge import binary_hinge, multiclass_hinge
 from .information import cross_entropy_probs, entropy, kl_divergence, surprise, to_bits
 from .reduction import REDUCTIONS, reduce
@@ -29,6 +32,7 @@ from .regression import gaussian_nll, huber, mae, mse
 __all__ = [
     "TORCH_LOG_FLOOR", "bce", "bce_with_logits", "bernoulli_likelihood", "sigmoid",
     "cross_entropy", "log_softmax", "nll", "sequence_loss", "smooth_targets", "softmax",
+    "clip_loss", "distillation_loss", "dpo_loss", "info_nce", "log_sigmoid", "pairwise_logistic",
     "binary_hinge", "multiclass_hinge",
     "cross_entropy_probs", "entropy", "kl_divergence", "surprise", "to_bits",
     "REDUCTIONS", "reduce",
