@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from helpers import checks, losses, names
+from helpers import checks, losses
+from helpers.data import load_names, split_names
 from helpers.lessons import scoring_a_model as lesson
 
 torch.set_num_threads(1)
@@ -17,7 +18,7 @@ TOL = 1e-6  # "compared with torch to 1e-6"
 
 
 @pytest.fixture(scope="module")
-def data():
+def splits():
     return lesson.lesson_data()
 
 
@@ -53,9 +54,9 @@ def test_count_table_rejects_bad_input():
         lesson.train_table(-torch.ones(2, 3))
 
 
-def test_the_count_form_of_the_loss_is_f_cross_entropy_over_the_examples(data, table):
-    ctx, y = data["few"]
-    counts = data["counts"]
+def test_the_count_form_of_the_loss_is_f_cross_entropy_over_the_examples(splits, table):
+    ctx, y = splits["few"]
+    counts = splits["counts"]
     assert counts.sum() == len(y)
     from_counts = -(counts * F.log_softmax(table, dim=-1)).sum() / counts.sum()
     assert from_counts.item() == pytest.approx(F.cross_entropy(table[ctx], y).item(), abs=1e-12)
@@ -64,27 +65,26 @@ def test_the_count_form_of_the_loss_is_f_cross_entropy_over_the_examples(data, t
     assert start.item() == pytest.approx(math.log(27), abs=1e-12)
 
 
-def test_the_table_overfits_few_names_and_is_overconfident_on_new_ones(data, table):
-    nll = {split: F.cross_entropy(table[data[split][0]], data[split][1]).item() for split in ("few", "val", "test")}
+def test_the_table_overfits_few_names_and_is_overconfident_on_new_ones(splits, table):
+    nll = {split: F.cross_entropy(table[splits[split][0]], splits[split][1]).item() for split in ("few", "val", "test")}
     assert nll["few"] < nll["val"] - 0.3 and nll["few"] < nll["test"] - 0.3
-    probs = F.softmax(table[data["test"][0]], -1)
-    assert probs.max(-1).values.mean() > lesson.accuracy(table[data["test"][0]], data["test"][1]) + 0.02
+    probs = F.softmax(table[splits["test"][0]], -1)
+    assert probs.max(-1).values.mean() > lesson.accuracy(table[splits["test"][0]], splits["test"][1]) + 0.02
     # contexts the training names never contain keep their uniform row
-    unseen = data["counts"].sum(1) == 0
+    unseen = splits["counts"].sum(1) == 0
     assert torch.all(table[unseen] == 0)
 
 
-def test_the_lesson_splits_are_the_names_of_lessons_05_and_08(data):
-    all_names = names.load_names()
-    train_names, _ = names.split_names(all_names, 0.1, seed=0)
-    assert len(data["test"][1]) == sum(len(n) + 1 for n in train_names[lesson.N_FEW:])
-    assert len(data["few"][1]) == sum(len(n) + 1 for n in train_names[:lesson.N_FEW])
+def test_the_lesson_splits_are_the_names_of_lessons_05_and_08(splits):
+    train_names, _ = split_names(load_names(), 0.1, seed=0)
+    assert len(splits["test"][1]) == sum(len(n) + 1 for n in train_names[lesson.N_FEW:])
+    assert len(splits["few"][1]) == sum(len(n) + 1 for n in train_names[:lesson.N_FEW])
 
 
 # --- accuracy, reliability, ECE ------------------------------------------------------------------
 
-def test_accuracy_ignores_a_positive_scale_and_matches_torch(data, table):
-    logits, y = table[data["test"][0]], data["test"][1]
+def test_accuracy_ignores_a_positive_scale_and_matches_torch(splits, table):
+    logits, y = table[splits["test"][0]], splits["test"][1]
     acc = lesson.accuracy(logits, y)
     assert acc == pytest.approx((logits.argmax(-1) == y).double().mean().item(), abs=1e-15)
     for scale in (0.5, 2.0, 1 / 1.3):
@@ -106,8 +106,8 @@ def _ece_loop(logits, y, n_bins):
 
 
 @pytest.mark.parametrize("n_bins", [1, 5, 10, 15, 30])
-def test_ece_matches_an_independent_loop(data, table, n_bins):
-    logits, y = table[data["test"][0]], data["test"][1]
+def test_ece_matches_an_independent_loop(splits, table, n_bins):
+    logits, y = table[splits["test"][0]], splits["test"][1]
     assert lesson.reliability(logits, y, n_bins)["ece"] == pytest.approx(_ece_loop(logits, y, n_bins), abs=1e-12)
     g = torch.Generator().manual_seed(0)
     random_logits = 3 * torch.randn(500, 7, dtype=torch.float64, generator=g)
@@ -127,9 +127,9 @@ def test_reliability_bins_by_hand():
     assert r["ece"] == pytest.approx(abs(2 / 3 - 0.8))
 
 
-def test_the_count_model_is_calibrated_on_the_names_it_was_counted_from(data):
-    ctx, y = data["few"]
-    q = data["counts"] / data["counts"].sum(1, keepdim=True)
+def test_the_count_model_is_calibrated_on_the_names_it_was_counted_from(splits):
+    ctx, y = splits["few"]
+    q = splits["counts"] / splits["counts"].sum(1, keepdim=True)
     assert lesson.reliability(torch.log(q[ctx]), y)["ece"] < 1e-12
 
 
@@ -150,8 +150,8 @@ def test_scores_reject_bad_shapes_and_classes():
 
 # --- temperature scaling ------------------------------------------------------------------------
 
-def test_fit_temperature_finds_the_lowest_validation_nll(data, table):
-    logits, y = table[data["val"][0]], data["val"][1]
+def test_fit_temperature_finds_the_lowest_validation_nll(splits, table):
+    logits, y = table[splits["val"][0]], splits["val"][1]
     T = lesson.fit_temperature(logits, y)
     grid = torch.linspace(0.8, 2.0, 1201, dtype=torch.float64)
     nll = torch.stack([F.cross_entropy(logits / t, y) for t in grid])
@@ -161,12 +161,12 @@ def test_fit_temperature_finds_the_lowest_validation_nll(data, table):
     F.cross_entropy(logits / t, y).backward()
     assert abs(t.grad.item()) < 1e-8
     # fitted on the training names, the table is underconfident there
-    assert lesson.fit_temperature(table[data["few"][0]], data["few"][1]) < 1
+    assert lesson.fit_temperature(table[splits["few"][0]], splits["few"][1]) < 1
 
 
 @pytest.mark.parametrize("T", [0.5, 1.0, 1.2408, 3.0])
-def test_temperature_scores_match_torch_per_example(data, table, T):
-    logits, y = table[data["test"][0]], data["test"][1]
+def test_temperature_scores_match_torch_per_example(splits, table, T):
+    logits, y = table[splits["test"][0]], splits["test"][1]
     r = lesson.temperature_scores(T, lesson.Predictions(logits, y))
     scaled = logits / T
     probs, onehot = F.softmax(scaled, -1), F.one_hot(y, 27).double()
@@ -199,7 +199,7 @@ def test_temperature_must_be_positive(bad):
 @pytest.mark.parametrize("p", [0.05, 0.3, 0.5, 0.7, 0.99])
 def test_expected_scores_match_torch(p):
     q = torch.linspace(0.01, 0.99, 99, dtype=torch.float64)
-    e = lesson.expected_scores(p, q.numpy())
+    e = lesson.expected_forecast_scores(p, q.numpy())
     pt = torch.full_like(q, p)
     one, zero = torch.ones_like(q), torch.zeros_like(q)
     assert np.allclose(e["log"], F.binary_cross_entropy(q, pt, reduction="none").numpy(), atol=TOL)
@@ -232,26 +232,26 @@ def test_absolute_error_is_flat_at_one_half():
 def test_expected_scores_reject_non_probabilities():
     for p, q in [(1.2, 0.5), (0.5, -0.1), (math.nan, 0.5)]:
         with pytest.raises(ValueError, match="probabilities in"):
-            lesson.expected_scores(p, q)
+            lesson.expected_forecast_scores(p, q)
 
 
 # --- forward and reverse KL --------------------------------------------------------------------
 
 def test_mixture_is_a_density_and_kl_on_grid_matches_the_gaussian_formula():
-    p = np.exp(lesson.mixture_log_density(lesson.X_GRID))
-    assert p.sum() * lesson.DX == pytest.approx(1.0, abs=1e-9)
-    x = torch.tensor(lesson.X_GRID)
-    assert torch.allclose(lesson.mixture_log_density(x), torch.tensor(lesson.mixture_log_density(lesson.X_GRID)))
+    p = np.exp(lesson.mixture_log_density(lesson.KL_X))
+    assert p.sum() * lesson.KL_DX == pytest.approx(1.0, abs=1e-9)
+    x = torch.tensor(lesson.KL_X)
+    assert torch.allclose(lesson.mixture_log_density(x), torch.tensor(lesson.mixture_log_density(lesson.KL_X)))
     for (m1, s1), (m2, s2) in [((0.0, 1.0), (1.0, 1.5)), ((0.5, 0.7), (-1.0, 2.0))]:
         exact = math.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
-        a, b = lesson.normal_log_density(lesson.X_GRID, m1, s1), lesson.normal_log_density(lesson.X_GRID, m2, s2)
+        a, b = lesson.normal_log_density(lesson.KL_X, m1, s1), lesson.normal_log_density(lesson.KL_X, m2, s2)
         assert lesson.kl_on_grid(a, b) == pytest.approx(exact, abs=TOL)
 
 
 def test_forward_kl_matches_moments_and_reverse_kl_picks_a_bump():
-    p = np.exp(lesson.mixture_log_density(lesson.X_GRID))
-    mean = (lesson.X_GRID * p).sum() * lesson.DX
-    sd = math.sqrt(((lesson.X_GRID - mean) ** 2 * p).sum() * lesson.DX)
+    p = np.exp(lesson.mixture_log_density(lesson.KL_X))
+    mean = (lesson.KL_X * p).sum() * lesson.KL_DX
+    sd = math.sqrt(((lesson.KL_X - mean) ** 2 * p).sum() * lesson.KL_DX)
     mu, sigma = lesson.fit_gaussian("forward", -1.0)
     assert mu == pytest.approx(mean, abs=1e-4) and sigma == pytest.approx(sd, abs=1e-4)
     for start, bump in [(-1.0, -2.0), (1.0, 2.0)]:
@@ -264,7 +264,7 @@ def test_forward_kl_matches_moments_and_reverse_kl_picks_a_bump():
 
 def test_kl_fit_curves_agree_with_the_point_values():
     r = lesson.kl_fit(mu=1.0, sigma=0.8)
-    i = int(np.argmin(np.abs(lesson.MU_GRID - 1.0)))
+    i = int(np.argmin(np.abs(lesson.KL_MU - 1.0)))
     assert r["forward_curve"][i] == pytest.approx(r["forward"], abs=1e-12)
     assert r["reverse_curve"][i] == pytest.approx(r["reverse"], abs=1e-12)
     with pytest.raises(ValueError, match="sigma must be > 0"):
@@ -272,7 +272,7 @@ def test_kl_fit_curves_agree_with_the_point_values():
     with pytest.raises(ValueError, match="direction must be"):
         lesson.fit_gaussian("sideways", 0.0)
     with pytest.raises(ValueError, match="sum to 1"):
-        lesson.mixture_log_density(lesson.X_GRID, weights=(0.5, 0.6))
+        lesson.mixture_log_density(lesson.KL_X, weights=(0.5, 0.6))
 
 
 def test_f_kl_div_takes_log_probabilities_and_batchmean_is_the_kl():
@@ -292,8 +292,8 @@ def test_f_kl_div_takes_log_probabilities_and_batchmean_is_the_kl():
 
 # --- widgets: pure compute, figure built once, updated in place, blitting exact -----------------
 
-def _widgets(data, table):
-    logits, y = table[data["test"][0]], data["test"][1]
+def _widgets(splits, table):
+    logits, y = table[splits["test"][0]], splits["test"][1]
     return {
         "proper": (lambda: lesson.proper_scores_widget(), "q", 0.4,
                    lambda w: lesson.proper_scores(**w.values())),
@@ -305,8 +305,8 @@ def _widgets(data, table):
 
 
 @pytest.mark.parametrize("name", ["proper", "temperature", "kl"])
-def test_widget_updates_in_place_and_matches_its_pure_function(data, table, name):
-    make, control, value, compute = _widgets(data, table)[name]
+def test_widget_updates_in_place_and_matches_its_pure_function(splits, table, name):
+    make, control, value, compute = _widgets(splits, table)[name]
     w = make()
     fig, png, text, n = w.view.fig, w.live.image.value, w.readout.value, w.updates
     w.controls[control].value = value
@@ -320,8 +320,8 @@ def test_widget_updates_in_place_and_matches_its_pure_function(data, table, name
 
 
 @pytest.mark.parametrize("name", ["proper", "temperature", "kl"])
-def test_blitted_frame_equals_a_full_redraw(data, table, name):
-    make, control, value, _ = _widgets(data, table)[name]
+def test_blitted_frame_equals_a_full_redraw(splits, table, name):
+    make, control, value, _ = _widgets(splits, table)[name]
     w = make()
     w.controls[control].value = value
     blitted = np.asarray(Image.open(io.BytesIO(w.live.image.value)))
@@ -338,12 +338,12 @@ def test_widget_readouts_say_what_the_lesson_says():
     assert "KL(p‖q)" in w.readout.value and "KL(q‖p)" in w.readout.value
 
 
-def test_static_figures_draw_without_warnings(data, table):
+def test_static_figures_draw_without_warnings(splits, table):
     from matplotlib.figure import Figure
     axes, step_axes = Figure().subplots(2, 2), Figure().subplots(1, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        lesson.draw_reliability(axes[0, 0], lesson.reliability(table[data["test"][0]], data["test"][1]), "t",
+        lesson.draw_reliability(axes[0, 0], lesson.reliability(table[splits["test"][0]], splits["test"][1]), "t",
                                 count_ax=axes[1, 0])
         grid = torch.linspace(-6, 6, 11, dtype=torch.float64)
         lesson.draw_accuracy_step(step_axes, grid, (grid > 0).double(), F.softplus(-grid), current=0.5)
