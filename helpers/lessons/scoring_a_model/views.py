@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from ... import plots
 from ...widgets import Lesson, slider
@@ -45,7 +46,7 @@ class ProperScoresView:
             (self.stars[key],) = ax.plot([], [], "*", ms=13, color=color, mec="black", mew=0.5)
         self.q_line = ax.axvline(0.5, color="black", lw=1)
         self.p_line = ax.axvline(0.5, color=plots.GREY, ls=":", lw=1.5)
-        self.title = ax.set_title(" ")
+        self.title = ax.set_title(" ", y=1.0)   # a set y skips matplotlib's title placement: half the first draw
         ax.set(xlim=(0, 1), ylim=(0, SCORE_YMAX), xlabel="reported q (black line; dotted: the true p)",
                ylabel="expected score (lower is better)")
         ax.legend(loc="upper center", fontsize=8, ncol=3)
@@ -113,7 +114,8 @@ class ReliabilityBars:
 def draw_reliability(ax, bins: dict, title: str = "", count_ax=None) -> None:
     """A reliability diagram (see ReliabilityBars) and, on count_ax, the share of examples in each bin."""
     ReliabilityBars(ax, len(bins["count"])).update(bins)
-    ax.set(title=f"{title} · ECE {bins['ece']:.4f}", xlabel="" if count_ax is not None else "confidence (top probability)")
+    ax.set(xlabel="" if count_ax is not None else "confidence (top probability)")
+    ax.set_title(f"{title} · ECE {bins['ece']:.4f}", y=1.0)
     if count_ax is not None:
         edges = bins["edges"]
         count_ax.bar((edges[:-1] + edges[1:]) / 2, bins["count"] / bins["count"].sum(), width=np.diff(edges),
@@ -127,7 +129,8 @@ class ScalingView:
     def __init__(self, curve: dict, fitted_temperature: float | None, n_bins: int = N_BINS):
         self.fig, (rel, nll_ax, ece_ax) = _figure(3, width=10.5, height=3.2, left=0.06)
         self.bars = ReliabilityBars(rel, n_bins, legend=False)
-        rel.set(xlabel="confidence (black: mean confidence)", title="reliability diagram (red: over-confident)")
+        rel.set(xlabel="confidence (black: mean confidence)")
+        rel.set_title("reliability diagram (red: over-confident)", y=1.0)
         self.dots = []
         for ax, key, name in [(nll_ax, "nll", "test NLL (nats)"), (ece_ax, "ece", "test ECE")]:
             ax.plot(curve["temperature"], curve[key], color=plots.GREY)
@@ -136,7 +139,8 @@ class ScalingView:
                 ax.legend(fontsize=8, loc="upper right")
             (dot,) = ax.plot([], [], "o", color="black")
             self.dots.append(dot)
-            ax.set(xlabel="temperature T", title=name)
+            ax.set(xlabel="temperature T")
+            ax.set_title(name, y=1.0)
         self.artists = [*self.bars.artists, *self.dots]
 
     def update(self, r: dict) -> None:
@@ -194,9 +198,10 @@ class KLView:
         (self.rev,) = kl_ax.plot(KL_MU, np.ones_like(KL_MU), color=plots.RED, label="KL(q‖p): reverse")
         (self.fwd_dot,) = kl_ax.plot([], [], "o", color=plots.BLUE)
         (self.rev_dot,) = kl_ax.plot([], [], "o", color=plots.RED)
-        self.title = kl_ax.set_title(" ")
+        self.title = kl_ax.set_title(" ", y=1.0)
         kl_ax.set(xlim=(KL_MU[0], KL_MU[-1]), yscale="log", ylim=KL_YLIM, xlabel="μ of q",
                   ylabel="nats (log scale)")
+        kl_ax.yaxis.set_minor_locator(NullLocator())   # no minor ticks: a faster first draw
         kl_ax.legend(fontsize=8, loc="upper center", ncol=2)
         self.artists = [self.q_line, self.fwd, self.rev, self.fwd_dot, self.rev_dot, self.title]
 
@@ -226,7 +231,8 @@ def draw_accuracy_step(axes, grid, acc_curve, ce_curve, current: float) -> None:
                                    (axes[1], ce_curve, "cross-entropy (scores the belief)", plots.BLUE)]:
         ax.plot(grid, curve, color=color)
         ax.axvline(current, color=plots.GREY, ls=":", lw=1, label="the trained logit")
-        ax.set(xlabel="logit of the true class", title=name)
+        ax.set(xlabel="logit of the true class")
+        ax.set_title(name, y=1.0)
         ax.legend(fontsize=8)
     axes[0].set(ylim=(-0.05, 1.05), ylabel="1 if the top class is right")
     axes[1].set(ylim=(0, None), ylabel="nats")
