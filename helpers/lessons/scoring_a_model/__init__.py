@@ -266,15 +266,23 @@ def fit_gaussian(direction: str, mu0: float, steps: int = 120, lr: float = 0.5) 
     return mu.item(), log_sigma.exp().item()
 
 
+@lru_cache(maxsize=64)
+def _kl_curves(sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """KL(p‖q) and KL(q‖p) for q = N(μ, σ²) at every μ of KL_MU (cached: moving μ alone reuses them)."""
+    log_p = mixture_log_density(KL_X)
+    log_qs = normal_log_density(KL_X[None, :], KL_MU[:, None], sigma)     # [161, 801]
+    forward = (np.exp(log_p) * (log_p - log_qs)).sum(-1) * KL_DX
+    reverse = (np.exp(log_qs) * (log_qs - log_p)).sum(-1) * KL_DX
+    return forward, reverse
+
+
 def kl_fit(mu: float = 0.0, sigma: float = 1.0) -> dict:
     """The widget's numbers: p and q = N(mu, sigma²) on KL_X, both KLs, and both as curves over KL_MU."""
     if not sigma > 0:
         raise ValueError(f"sigma must be > 0; got {sigma}")
     log_p = mixture_log_density(KL_X)
     log_q = normal_log_density(KL_X, mu, sigma)
-    log_qs = normal_log_density(KL_X[None, :], KL_MU[:, None], sigma)     # [161, 801]
-    forward = (np.exp(log_p) * (log_p - log_qs)).sum(-1) * KL_DX
-    reverse = (np.exp(log_qs) * (log_qs - log_p)).sum(-1) * KL_DX
+    forward, reverse = _kl_curves(float(sigma))
     return {"mu": float(mu), "sigma": float(sigma), "x": KL_X, "p": np.exp(log_p), "q": np.exp(log_q),
             "forward": float(kl_on_grid(log_p, log_q)), "reverse": float(kl_on_grid(log_q, log_p)),
             "mu_grid": KL_MU, "forward_curve": forward, "reverse_curve": reverse}
