@@ -12,6 +12,7 @@ from PIL import Image
 from helpers import checks, losses
 from helpers.data import load_names, split_names
 from helpers.lessons import scoring_a_model as lesson
+from helpers.lessons.scoring_a_model import kl
 
 torch.set_num_threads(1)
 TOL = 1e-6  # "compared with torch to 1e-6"
@@ -238,41 +239,41 @@ def test_expected_scores_reject_non_probabilities():
 # --- forward and reverse KL --------------------------------------------------------------------
 
 def test_mixture_is_a_density_and_kl_on_grid_matches_the_gaussian_formula():
-    p = np.exp(lesson.mixture_log_density(lesson.KL_X))
-    assert p.sum() * lesson.KL_DX == pytest.approx(1.0, abs=1e-9)
-    x = torch.tensor(lesson.KL_X)
-    assert torch.allclose(lesson.mixture_log_density(x), torch.tensor(lesson.mixture_log_density(lesson.KL_X)))
+    p = np.exp(kl.mixture_log_density(kl.KL_X))
+    assert p.sum() * kl.KL_DX == pytest.approx(1.0, abs=1e-9)
+    x = torch.tensor(kl.KL_X)
+    assert torch.allclose(kl.mixture_log_density(x), torch.tensor(kl.mixture_log_density(kl.KL_X)))
     for (m1, s1), (m2, s2) in [((0.0, 1.0), (1.0, 1.5)), ((0.5, 0.7), (-1.0, 2.0))]:
         exact = math.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
-        a, b = lesson.normal_log_density(lesson.KL_X, m1, s1), lesson.normal_log_density(lesson.KL_X, m2, s2)
-        assert lesson.kl_on_grid(a, b) == pytest.approx(exact, abs=TOL)
+        a, b = kl.normal_log_density(kl.KL_X, m1, s1), kl.normal_log_density(kl.KL_X, m2, s2)
+        assert kl.kl_on_grid(a, b) == pytest.approx(exact, abs=TOL)
 
 
 def test_forward_kl_matches_moments_and_reverse_kl_picks_a_bump():
-    p = np.exp(lesson.mixture_log_density(lesson.KL_X))
-    mean = (lesson.KL_X * p).sum() * lesson.KL_DX
-    sd = math.sqrt(((lesson.KL_X - mean) ** 2 * p).sum() * lesson.KL_DX)
-    mu, sigma = lesson.fit_gaussian("forward", -1.0)
+    p = np.exp(kl.mixture_log_density(kl.KL_X))
+    mean = (kl.KL_X * p).sum() * kl.KL_DX
+    sd = math.sqrt(((kl.KL_X - mean) ** 2 * p).sum() * kl.KL_DX)
+    mu, sigma = kl.fit_gaussian("forward", -1.0)
     assert mu == pytest.approx(mean, abs=1e-4) and sigma == pytest.approx(sd, abs=1e-4)
     for start, bump in [(-1.0, -2.0), (1.0, 2.0)]:
-        mu, sigma = lesson.fit_gaussian("reverse", start)
-        assert mu == pytest.approx(bump, abs=0.05) and sigma == pytest.approx(lesson.MIX_SD, abs=0.05)
-    right = lesson.kl_fit(*lesson.fit_gaussian("reverse", 1.0))["reverse"]
-    left = lesson.kl_fit(*lesson.fit_gaussian("reverse", -1.0))["reverse"]
+        mu, sigma = kl.fit_gaussian("reverse", start)
+        assert mu == pytest.approx(bump, abs=0.05) and sigma == pytest.approx(kl.MIX_SD, abs=0.05)
+    right = lesson.kl_fit(*kl.fit_gaussian("reverse", 1.0))["reverse"]
+    left = lesson.kl_fit(*kl.fit_gaussian("reverse", -1.0))["reverse"]
     assert right == pytest.approx(-math.log(0.6), abs=0.01) and left == pytest.approx(-math.log(0.4), abs=0.01)
 
 
 def test_kl_fit_curves_agree_with_the_point_values():
     r = lesson.kl_fit(mu=1.0, sigma=0.8)
-    i = int(np.argmin(np.abs(lesson.KL_MU - 1.0)))
+    i = int(np.argmin(np.abs(kl.KL_MU - 1.0)))
     assert r["forward_curve"][i] == pytest.approx(r["forward"], abs=1e-12)
     assert r["reverse_curve"][i] == pytest.approx(r["reverse"], abs=1e-12)
     with pytest.raises(ValueError, match="sigma must be > 0"):
         lesson.kl_fit(0.0, 0.0)
     with pytest.raises(ValueError, match="direction must be"):
-        lesson.fit_gaussian("sideways", 0.0)
+        kl.fit_gaussian("sideways", 0.0)
     with pytest.raises(ValueError, match="sum to 1"):
-        lesson.mixture_log_density(lesson.KL_X, weights=(0.5, 0.6))
+        kl.mixture_log_density(kl.KL_X, weights=(0.5, 0.6))
 
 
 def test_f_kl_div_takes_log_probabilities_and_batchmean_is_the_kl():

@@ -8,10 +8,10 @@ against torch):
 - scores of a classifier: `accuracy`, `reliability` (binned, with its `ece`), `Predictions`,
   `temperature_scores`
 - proper scoring rules: `expected_forecast_scores`, `proper_scores`
-- forward vs reverse KL: `mixture_log_density`, `kl_on_grid`, `fit_gaussian`, `kl_fit`
+- forward vs reverse KL (`kl.py`): `mixture_log_density`, `kl_on_grid`, `fit_gaussian`, `kl_fit`
 - widgets (each wraps one of the pure functions above): `proper_scores_widget`,
   `temperature_widget`, `kl_widget`; static figures: `draw_accuracy_step`, `draw_reliability`
-  (their views live in `views.py`, re-exported here)
+  (figures and readouts in `views.py`)
 - checkers: `check_temperature_direction`, `check_perplexity_from_bits`, `check_long_temperature`,
   `check_mle_train_ece`, `check_kl_div_call`
 """
@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from ... import checks, data, validate
+from ...widgets import Lesson, slider
+from .kl import kl_fit
 
 N_SYMBOLS = 27                 # '.' and a..z
 N_CONTEXTS = N_SYMBOLS ** 2    # the two previous symbols
@@ -217,75 +219,46 @@ def proper_scores(p: float = 0.7, q: float = 0.9) -> dict:
             "lowest": {k: float(v.min()) for k, v in curves.items()}}
 
 
-# --- forward vs reverse KL ----------------------------------------------------------------------
+# --- widgets: each wraps one pure function above; views.py builds their figures ----------------------
 
-KL_X = np.linspace(-8.0, 8.0, 801)
-KL_DX = float(KL_X[1] - KL_X[0])
-MIX_WEIGHTS, MIX_MEANS, MIX_SD = (0.4, 0.6), (-2.0, 2.0), 0.6
-KL_MU = np.linspace(-4.0, 4.0, 161)
+SCALING_TEMPERATURES = np.linspace(0.5, 3.0, 51)   # the temperature widget's curves
 
 
-def normal_log_density(x, mu, sigma):
-    """log N(x; mu, sigma²), for numpy arrays or torch tensors."""
-    log_sigma = torch.log(sigma) if isinstance(sigma, torch.Tensor) else np.log(sigma)
-    return -0.5 * ((x - mu) / sigma) ** 2 - log_sigma - 0.5 * math.log(2 * math.pi)
+def proper_scores_widget(p: float = 0.7, q: float = 0.9):
+    """Sliders for the true p and the report q; the figure shows the three expected scores."""
+    from .views import ProperScoresView, describe_proper
+    controls = {"p": slider(p, 0.01, 0.99, 0.01, "true p"), "q": slider(q, 0.01, 0.99, 0.01, "report q")}
+    return Lesson(controls, proper_scores, ProperScoresView(), describe_proper, title="proper scores: p and q")
 
 
-def mixture_log_density(x, weights=MIX_WEIGHTS, means=MIX_MEANS, sd: float = MIX_SD):
-    """log p(x) for p = Σ_k w_k N(m_k, sd²): the two bumps of section 7."""
-    if not math.isclose(sum(weights), 1.0) or min(weights) <= 0 or not sd > 0:
-        raise ValueError("weights must be > 0 and sum to 1, and sd must be > 0")
-    parts = [math.log(w) + normal_log_density(x, m, sd) for w, m in zip(weights, means)]
-    if isinstance(x, torch.Tensor):
-        return torch.logsumexp(torch.stack(parts), dim=0)
-    return np.logaddexp.reduce(np.stack(parts), axis=0)
+def temperature_widget(logits=None, target=None, fitted_temperature: float | None = None, n_bins: int = N_BINS):
+    """A temperature slider over a model's held-out logits: reliability diagram, NLL and ECE.
+
+    By default: the lesson's 300-step table on the test names, T fitted on the validation names.
+    """
+    if logits is None or target is None:
+        splits, W = lesson_data(), trained_table()
+        logits, target = W[splits["test"][0]], splits["test"][1]
+        if fitted_temperature is None:
+            fitted_temperature = fit_temperature(W[splits["val"][0]], splits["val"][1])
+    from .views import ScalingView, describe_scaling
+    predictions = Predictions(logits, target)
+
+    def compute(temperature):
+        return temperature_scores(temperature, predictions, n_bins)
+
+    sweep = [compute(t) for t in SCALING_TEMPERATURES]
+    curve = {"temperature": SCALING_TEMPERATURES, "nll": [s["nll"] for s in sweep], "ece": [s["ece"] for s in sweep]}
+    controls = {"temperature": slider(1.0, SCALING_TEMPERATURES[0], SCALING_TEMPERATURES[-1], 0.05, "temperature T")}
+    return Lesson(controls, compute, ScalingView(curve, fitted_temperature, n_bins), describe_scaling,
+                  title="temperature scaling")
 
 
-def kl_on_grid(log_a, log_b, dx: float = KL_DX):
-    """KL(a‖b) = ∫ a log(a / b) dx, as a sum over grid points (numpy or torch)."""
-    a = log_a.exp() if isinstance(log_a, torch.Tensor) else np.exp(log_a)
-    return (a * (log_a - log_b)).sum() * dx
-
-
-def fit_gaussian(direction: str, mu0: float, steps: int = 120, lr: float = 0.5) -> tuple[float, float]:
-    """The notebook's fit of N(mu, sigma²) to the mixture by gradient descent on (mu, log sigma)."""
-    if direction not in ("forward", "reverse"):
-        raise ValueError(f"direction must be 'forward' (KL(p‖q)) or 'reverse' (KL(q‖p)); got {direction!r}")
-    x = torch.tensor(KL_X)
-    log_p = mixture_log_density(x)
-    mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
-    log_sigma = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    for _ in range(steps):
-        log_q = normal_log_density(x, mu, log_sigma.exp())
-        loss = kl_on_grid(log_p, log_q) if direction == "forward" else kl_on_grid(log_q, log_p)
-        mu.grad = log_sigma.grad = None
-        loss.backward()
-        with torch.no_grad():
-            mu -= lr * mu.grad
-            log_sigma -= lr * log_sigma.grad
-    return mu.item(), log_sigma.exp().item()
-
-
-@lru_cache(maxsize=64)
-def _kl_curves(sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """KL(p‖q) and KL(q‖p) for q = N(μ, σ²) at every μ of KL_MU (cached: moving μ alone reuses them)."""
-    log_p = mixture_log_density(KL_X)
-    log_qs = normal_log_density(KL_X[None, :], KL_MU[:, None], sigma)     # [161, 801]
-    forward = (np.exp(log_p) * (log_p - log_qs)).sum(-1) * KL_DX
-    reverse = (np.exp(log_qs) * (log_qs - log_p)).sum(-1) * KL_DX
-    return forward, reverse
-
-
-def kl_fit(mu: float = 0.0, sigma: float = 1.0) -> dict:
-    """The widget's numbers: p and q = N(mu, sigma²) on KL_X, both KLs, and both as curves over KL_MU."""
-    if not sigma > 0:
-        raise ValueError(f"sigma must be > 0; got {sigma}")
-    log_p = mixture_log_density(KL_X)
-    log_q = normal_log_density(KL_X, mu, sigma)
-    forward, reverse = _kl_curves(float(sigma))
-    return {"mu": float(mu), "sigma": float(sigma), "x": KL_X, "p": np.exp(log_p), "q": np.exp(log_q),
-            "forward": float(kl_on_grid(log_p, log_q)), "reverse": float(kl_on_grid(log_q, log_p)),
-            "mu_grid": KL_MU, "forward_curve": forward, "reverse_curve": reverse}
+def kl_widget(fits: dict | None = None, mu: float = 0.0, sigma: float = 1.0):
+    """Sliders for q's μ and σ; fits maps a label to a fitted (μ, σ), drawn dashed."""
+    from .views import KLView, describe_kl
+    controls = {"mu": slider(mu, -4.0, 4.0, 0.1, "μ of q"), "sigma": slider(sigma, 0.2, 4.0, 0.05, "σ of q")}
+    return Lesson(controls, kl_fit, KLView(fits), describe_kl, title="forward vs reverse KL")
 
 
 # --- exercise checkers ------------------------------------------------------------------------------
@@ -384,10 +357,6 @@ def check_kl_div_call(answer) -> checks.Verdict:
     return checks.check_choice(answer, "b", why_not=why_not, options=KL_DIV_SNIPPETS)
 
 
-# The views and widget factories (a module of their own to keep each file short), re-exported here
-# so the notebook needs only `from helpers.lessons import scoring_a_model as lesson`.
+# The static figures the notebook draws (views.py), reachable as lesson.draw_*.
 from .views import draw_accuracy_step as draw_accuracy_step  # noqa: E402
 from .views import draw_reliability as draw_reliability  # noqa: E402
-from .views import kl_widget as kl_widget  # noqa: E402
-from .views import proper_scores_widget as proper_scores_widget  # noqa: E402
-from .views import temperature_widget as temperature_widget  # noqa: E402

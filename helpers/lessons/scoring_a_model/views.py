@@ -1,6 +1,6 @@
-"""Views, widget factories and figures of lesson 10 (re-exported by `helpers.lessons.scoring_a_model`).
+"""Figures and readouts of lesson 10: the three widgets' views and the two static figures.
 
-Each widget wraps one pure function of `scoring_a_model`; each view builds its figure once and
+The `*_widget` factories in `__init__.py` import these; each view builds its figure once and
 moves only the artists listed in `.artists` (see helpers.widgets).
 """
 from __future__ import annotations
@@ -12,9 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from ... import plots
-from ...widgets import Lesson, slider
-from . import (KL_MU, N_BINS, Q_GRID, SCORE_NAMES, KL_X, Predictions, fit_temperature, kl_fit, lesson_data,
-               mixture_log_density, normal_log_density, proper_scores, temperature_scores, trained_table)
+from . import N_BINS, Q_GRID, SCORE_NAMES
+from .kl import KL_MU, KL_X, mixture_log_density, normal_log_density
 
 
 def _figure(ncols: int, width: float, height: float, **margins):
@@ -71,12 +70,6 @@ def describe_proper(r: dict) -> str:
         where = "the same for every q" if math.isnan(best) else f"lowest at q = {best:.3f}"
         parts.append(f"{name} <b>{r['at_q'][key]:.4f}</b> ({where})")
     return f"p = {r['p']:.2f}, report q = {r['q']:.2f} · " + " · ".join(parts)
-
-
-def proper_scores_widget(p: float = 0.7, q: float = 0.9):
-    """Sliders for the true p and the report q; the figure shows the three expected scores."""
-    controls = {"p": slider(p, 0.01, 0.99, 0.01, "true p"), "q": slider(q, 0.01, 0.99, 0.01, "report q")}
-    return Lesson(controls, proper_scores, ProperScoresView(), describe_proper, title="proper scores: p and q")
 
 
 class ReliabilityBars:
@@ -154,31 +147,6 @@ def describe_scaling(r: dict) -> str:
             f"Brier {r['brier']:.4f} · accuracy {r['accuracy']:.4f} (the same at every T)")
 
 
-SCALING_TEMPERATURES = np.linspace(0.5, 3.0, 51)
-
-
-def temperature_widget(logits=None, target=None, fitted_temperature: float | None = None, n_bins: int = N_BINS):
-    """A temperature slider over a model's held-out logits: reliability diagram, NLL and ECE.
-
-    By default: the lesson's 300-step table on the test names, T fitted on the validation names.
-    """
-    if logits is None or target is None:
-        splits, W = lesson_data(), trained_table()
-        logits, target = W[splits["test"][0]], splits["test"][1]
-        if fitted_temperature is None:
-            fitted_temperature = fit_temperature(W[splits["val"][0]], splits["val"][1])
-    predictions = Predictions(logits, target)
-
-    def compute(temperature):
-        return temperature_scores(temperature, predictions, n_bins)
-
-    sweep = [compute(t) for t in SCALING_TEMPERATURES]
-    curve = {"temperature": SCALING_TEMPERATURES, "nll": [s["nll"] for s in sweep], "ece": [s["ece"] for s in sweep]}
-    controls = {"temperature": slider(1.0, SCALING_TEMPERATURES[0], SCALING_TEMPERATURES[-1], 0.05, "temperature T")}
-    return Lesson(controls, compute, ScalingView(curve, fitted_temperature, n_bins), describe_scaling,
-                  title="temperature scaling")
-
-
 KL_YLIM = (0.3, 300.0)   # log scale: the forward KL of a narrow q is in the tens
 
 
@@ -217,12 +185,6 @@ class KLView:
 def describe_kl(r: dict) -> str:
     return (f"q = N({r['mu']:.2f}, {r['sigma']:.2f}²) · KL(p‖q) <b>{r['forward']:.4f}</b> · "
             f"KL(q‖p) <b>{r['reverse']:.4f}</b> nats")
-
-
-def kl_widget(fits: dict | None = None, mu: float = 0.0, sigma: float = 1.0):
-    """Sliders for q's μ and σ; fits maps a label to a fitted (μ, σ), drawn dashed."""
-    controls = {"mu": slider(mu, -4.0, 4.0, 0.1, "μ of q"), "sigma": slider(sigma, 0.2, 4.0, 0.05, "σ of q")}
-    return Lesson(controls, kl_fit, KLView(fits), describe_kl, title="forward vs reverse KL")
 
 
 def draw_accuracy_step(axes, grid, acc_curve, ce_curve, current: float) -> None:
