@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from tools import nav
+from tools import nav, release
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -42,7 +42,7 @@ VENDOR = {
 
 BANNER = """<div class="course-banner" style="background:#fff3cd;border-bottom:1px solid #e0c97f;
 padding:10px 16px;font:14px/1.4 system-ui,sans-serif;color:#3d3200">
-<b>Static edition.</b> You are reading saved outputs: figures and sliders show their saved
+<b>Static edition</b>, course version {version}. You are reading saved outputs: figures and sliders show their saved
 state, but moving a slider computes nothing here. For the live course, clone the repository and
 run <code>make lab</code> (JupyterLab on your machine), or open it on Binder; see the README.
 <a href="{root}index.html">Course start</a> · <a href="{root}glossary.html">Glossary</a></div>"""
@@ -105,7 +105,8 @@ def render(nb, depth: int, title: str) -> str:
     body = relink(body)
     # an empty icon: otherwise the browser asks every static server for /favicon.ico and logs a 404
     body = body.replace("</title>", '</title>\n<link rel="icon" href="data:,">', 1)
-    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + BANNER.format(root="../" * depth), body, count=1)
+    banner = BANNER.format(root="../" * depth, version=release.course_version())
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
 
 
 def title_of(nb, fallback: str) -> str:
@@ -115,6 +116,13 @@ def title_of(nb, fallback: str) -> str:
             if m:
                 return m.group(1).strip()
     return fallback
+
+
+def index_page(version: str) -> str:
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<title>Loss functions, interactively {version}</title>'
+            '<link rel="icon" href="data:,"><meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
+            f'<body><a href="00_start_here.html">Start the course</a> (version {version})</body></html>\n')
 
 
 def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
@@ -134,10 +142,7 @@ def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
     glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell((NOTEBOOKS / "glossary.md").read_text())])
     (out / "glossary.html").write_text(render(glossary, 0, "Glossary"), encoding="utf-8")
     pages.append(out / "glossary.html")
-    (out / "index.html").write_text(
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Loss functions, interactively</title>'
-        '<link rel="icon" href="data:,"><meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
-        '<body><a href="00_start_here.html">Start the course</a></body></html>\n', encoding="utf-8")
+    (out / "index.html").write_text(index_page(release.course_version()), encoding="utf-8")
     return pages
 
 
