@@ -48,7 +48,8 @@ def _fmt(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:.4f}"
 
 
-def _as_float(answer) -> float | None:
+def as_number(answer) -> float | None:
+    """One number from a learner's answer (float, int, numpy scalar, 0-d or 1-element tensor), else None."""
     try:
         arr = np.asarray(to_numpy(answer), dtype=np.float64)
         return float(arr) if arr.size == 1 else None
@@ -56,35 +57,92 @@ def _as_float(answer) -> float | None:
         return None
 
 
-ROUNDING = 5e-5  # an answer rounded to the 4 decimals the course prints still counts
+ROUNDING = 5e-5  # half a unit in the 4th decimal: an answer rounded as the course prints still counts
+CLOSE = 0.01     # "close" is a rounding-sized slip: within 1 % of the expected value
 
 
-def _near(a: float, b: float, tol: float) -> bool:
-    """Relative tolerance, so small answers (0.003125 vs 0.0025) are not waved through."""
+def looks_rounded(value: float, decimals: int = 4) -> bool:
+    """True if value has at most `decimals` decimals (a number typed from a printout).
+
+    The check allows for float32 (a 0-d tensor of 3.2958 is 3.29579997...).
+    """
+    if not math.isfinite(value):
+        return False
+    return abs(value - round(value, decimals)) <= 1e-6 * max(1.0, abs(value))
+
+
+def _near(a: float, b: float, tol: float, rounding: bool = True) -> bool:
+    """Relative tolerance `tol`, so small answers (0.003125 vs 0.0025) are not waved through.
+
+    With `rounding`, an answer typed to 4 decimals may also be off by half a unit in the
+    4th decimal. A computed answer (more decimals than that) must be within `tol`.
+    """
     if math.isinf(a) or math.isinf(b):
         return a == b
-    return abs(a - b) <= max(tol * abs(b), ROUNDING)
+    allowed = tol * abs(b)
+    if rounding and looks_rounded(a):
+        allowed = max(allowed, ROUNDING)
+    return abs(a - b) <= allowed
 
 
-def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = 0.05,
-                 mistakes: Mapping[str, float] | None = None, hint: str = "") -> Verdict:
-    """Compare a number with the expected one (relative tolerance `tol`, or 4-decimal rounding).
+def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = CLOSE,
+                 mistakes: Mapping[str, float] | None = None, hint: str = "",
+                 rounding: bool = True) -> Verdict:
+    """Compare a number with the expected one.
 
-    mistakes maps a hint to the value that mistake produces, e.g.
-    {"that is in bits; the course works in nats": 4.7549}.
+    correct: within the relative tolerance `tol` (default 0.1 %), or, for an answer typed
+        to 4 decimals, within the rounding of the 4th decimal (unless rounding=False: then
+        `tol` is the whole tolerance, as a checker that states "to 1e-6" must mean).
+    wrong with a hint: the answer matches a known mistake. `mistakes` maps a hint to the
+        value that mistake produces, e.g. {"that is in bits; the course works in nats": 4.7549}.
+    close: within `close` relative (default 1 %): a rounding-sized difference, not a
+        conceptual slip.
+    wrong: anything else, with `hint` if given.
     """
     if unanswered(answer):
         return Verdict("unanswered", NOT_ANSWERED)
-    value = _as_float(answer)
+    value = as_number(answer)
     if value is None or math.isnan(value):
         return Verdict("wrong", f"expected a single number, got {answer!r}")
-    if _near(value, expected, tol):
+    if _near(value, expected, tol, rounding):
         return Verdict("correct", f"{_fmt(value)}")
     for why, wrong_value in (mistakes or {}).items():
-        if _near(value, float(wrong_value), tol):
+        if _near(value, float(wrong_value), tol, rounding):
             return Verdict("wrong", f"{_fmt(value)}. Hint: {why}")
-    if not math.isinf(expected) and abs(value - expected) <= close * max(1.0, abs(expected)):
-        return Verdict("close", f"{_fmt(value)} is off by {_fmt(abs(value - expected))}; check your rounding or a small step")
+    if math.isfinite(expected) and math.isfinite(value) and abs(value - expected) <= close * abs(expected):
+        return Verdict("close", f"{_fmt(value)} is off by {_fmt(abs(value - expected))} "
+                                f"({abs(value - expected) / abs(expected):.2%}): a rounding-sized "
+                                "difference; keep more decimals (or compute it in code)")
+    return Verdict("wrong", f"{_fmt(value)}." + (f" Hint: {hint}" if hint else " Look at the section above again."))
+
+
+def check_log_count(answer, count: int, *, mistakes: Mapping[str, float] | None = None,
+                    hint: str = "") -> Verdict:
+    """An answer that is ln(count), e.g. the loss of a uniform guess over `count` classes.
+
+    Judged so that a different count is always wrong: the answer must be nearer ln(count)
+    than ln(count ± 1). For large counts 4 decimals cannot tell them apart (ln 50257 and
+    ln 50256 differ by 2e-5); such an answer is "close", with a request for more decimals.
+    """
+    if unanswered(answer):
+        return Verdict("unanswered", NOT_ANSWERED)
+    value = as_number(answer)
+    if value is None or math.isnan(value):
+        return Verdict("wrong", f"expected a single number, got {answer!r}")
+    want = math.log(count)
+    gap = 0.5 * min(math.log(count + 1) - want, want - math.log(count - 1) if count > 1 else math.inf)
+    if abs(value - want) < min(gap, 1e-3 * want if count > 1 else 1e-9):
+        return Verdict("correct", f"{_fmt(value)} = ln {count}")
+    for why, wrong_value in (mistakes or {}).items():
+        if _near(value, float(wrong_value), 1e-6, rounding=True):
+            return Verdict("wrong", f"{_fmt(value)}. Hint: {why}")
+    if math.isfinite(value) and looks_rounded(value) and abs(value - want) <= ROUNDING:
+        return Verdict("close", f"{_fmt(value)}: with {count} classes 4 decimals cannot tell ln {count} "
+                                f"from ln {count - 1} or ln {count + 1}; give more decimals (math.log)")
+    if math.isfinite(value) and 0 < value < 50:
+        implied = round(math.exp(value))
+        if implied != count and abs(value - math.log(implied)) <= max(ROUNDING, 1e-6 * value):
+            return Verdict("wrong", f"{_fmt(value)} is ln {implied}, not ln {count}. Hint: count the classes again")
     return Verdict("wrong", f"{_fmt(value)}." + (f" Hint: {hint}" if hint else " Look at the section above again."))
 
 
@@ -99,24 +157,31 @@ def max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a[finite] - b[finite]))) if finite.any() else 0.0
 
 
-def check_relative(answer, expected: float, *, tol: float = 1e-3, close: float = 0.05, **kwargs) -> Verdict:
-    """check_number with both tolerances scaled by |expected| when it is below 1.
+def _as_shape(answer) -> tuple[int, ...] | None:
+    """A shape is a sequence of non-negative ints (Python or numpy ints, or a torch.Size).
 
-    For answers that are small numbers (a probability of 0.002, a learning rate of 0.003),
-    where check_number's `close` band, at least `close` wide, would call 0 close.
+    Anything else is None: a string ("23" iterates as characters), floats (int(2.5) would
+    truncate), bools, negative sizes, or nested sequences.
     """
-    scale = min(1.0, abs(expected)) or 1.0
-    return check_number(answer, expected, tol=tol * scale, close=close * scale, **kwargs)
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__") or hasattr(answer, "dtype"):
+        # a tensor or array is the thing, not its shape; a string is not a shape
+        return None
+    sizes = list(answer)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) for n in sizes):
+        return None
+    if any(n < 0 for n in sizes):
+        return None
+    return tuple(int(n) for n in sizes)
 
 
 def check_shape(answer, expected, *, mistakes: Mapping[str, tuple] | None = None) -> Verdict:
-    """A shape given as a tuple or list of ints, e.g. (2, 3)."""
+    """A shape given as a tuple or list of ints, e.g. (2, 3), or a torch.Size."""
     if unanswered(answer):
         return Verdict("unanswered", NOT_ANSWERED)
-    try:
-        got = tuple(int(n) for n in answer)
-    except (TypeError, ValueError):
-        return Verdict("wrong", f"a shape is a tuple of sizes such as (2, 3); got {answer!r}")
+    got = _as_shape(answer)
+    if got is None:
+        hint = " (that is a tensor; give its .shape)" if hasattr(answer, "shape") else ""
+        return Verdict("wrong", f"a shape is a tuple of whole-number sizes such as (2, 3); got {answer!r}{hint}")
     if got == tuple(expected):
         return Verdict("correct", f"{list(got)}")
     for why, wrong in (mistakes or {}).items():
@@ -189,7 +254,8 @@ def check_function(fn, reference: Callable, cases, *, tol: float = 1e-6,
         if unanswered(got):
             return Verdict("unanswered", "your function returns nothing yet")
         want = reference(*args)
-        verdict = check_array(got, want, tol=tol) if np.ndim(want) else check_number(got, float(want), tol=tol)
+        verdict = (check_array(got, want, tol=tol) if np.ndim(want)
+                   else check_number(got, float(want), tol=tol, rounding=False))
         if verdict.status == "correct":
             continue
         for why, wrong_fn in (mistakes or {}).items():
@@ -207,7 +273,7 @@ def check_function(fn, reference: Callable, cases, *, tol: float = 1e-6,
 def _matches(got, want, tol: float) -> bool:
     if np.ndim(want):
         return check_array(got, want, tol=tol).status == "correct"
-    return check_number(got, float(want), tol=tol).status == "correct"
+    return check_number(got, float(want), tol=tol, rounding=False).status == "correct"
 
 
 def _short(args) -> str:

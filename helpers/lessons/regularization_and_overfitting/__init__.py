@@ -350,7 +350,7 @@ def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
     mistakes = {"that λ gives the lowest training loss; the question asks about validation":
                 float(sweep["lams"][int(np.argmin(sweep["train"]))]),
                 "that is log10 λ; give λ itself (10 ** that)": math.log10(best)}
-    return checks.check_relative(answer, best, mistakes=mistakes,
+    return checks.check_number(answer, best, mistakes=mistakes,
                                hint="take the λ at np.argmin of the validation curve, not of the training curve")
 
 
@@ -362,7 +362,7 @@ def check_penalty(answer, w, lam: float = 0.01) -> checks.Verdict:
                 "that is λ · mean(|w|), the L1 penalty; square the weights": float(lam * np.mean(np.abs(w))),
                 "that is λ · (mean w)²: square each weight first, then average": float(lam * np.mean(w) ** 2),
                 "that is λ · ‖w‖, not λ · mean(w²)": float(lam * np.linalg.norm(w))}
-    return checks.check_relative(answer, l2_penalty(w, lam), mistakes=mistakes,
+    return checks.check_number(answer, l2_penalty(w, lam), mistakes=mistakes,
                                hint="square every weight, take the mean, multiply by λ")
 
 
@@ -374,7 +374,7 @@ def check_unseen_probability(answer, row_total: float, n_next: int = 27, alpha: 
                 "the denominator also gets α for every one of the V next characters: N + Vα":
                     alpha / (row_total + alpha),
                 "add α to the count, but also add Vα to the row total": alpha / row_total if row_total else math.inf}
-    return checks.check_relative(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
+    return checks.check_number(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
 
 
 def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
@@ -382,5 +382,5 @@ def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
     mistakes = {"you dropped the 2 from the derivative of w²": lam / n_weights,
                 "weight_decay=λ matches (λ/2)·Σw², not λ·mean(w²)": lam,
                 "that matches λ·Σw² (a sum); the mean divides by the number of weights": 2 * lam}
-    return checks.check_relative(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
+    return checks.check_number(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
                                hint="differentiate (λ/n)·Σw² with respect to one weight")
