@@ -9,10 +9,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from helpers import checks, losses
+from helpers import losses
 from helpers.data import load_names, split_names
 from helpers.lessons import scoring_a_model as lesson
 from helpers.lessons.scoring_a_model import kl
+from tests.checker_contract import Table, failures, number_forms
 
 torch.set_num_threads(1)
 TOL = 1e-6  # "compared with torch to 1e-6"
@@ -351,77 +352,103 @@ def test_static_figures_draw_without_warnings(splits, table):
     assert "ECE" in axes[0, 0].get_title() and "accuracy" in step_axes[0].get_title()
 
 
-# --- checkers: the right answer in every form is ✓, each listed mistake is ✗ with its own hint,
-# --- other plausible wrong answers are neither ✓ nor ≈ -----------------------------------------
+# --- checkers: the contract's tables (tests/checker_contract.py): the right answer in every form is ✓,
+# --- each listed mistake is ✗ with its own hint, other plausible wrong answers are neither ✓ nor ≈ ------
 
-def _forms(value):
-    return [value, float(value), np.float64(value), torch.tensor(value, dtype=torch.float64),
-            torch.tensor(value, dtype=torch.float32), round(value, 4)]
+class _Lazy:
+    """Answers built on first use: they need a trained table, which importing the module should not train."""
+
+    def __init__(self, build):
+        super().__init__()
+        self._build = build
+
+    def _fill(self):
+        if self._build is not None:
+            build, self._build = self._build, None
+            self._take(build())
+
+
+class _Later(_Lazy, list):
+    """A lazy list of answers (right or wrong)."""
+
+    _take = list.extend
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self):
+        self._fill()
+        return super().__len__()
+
+
+class _LaterHints(_Lazy, dict):
+    """Lazy mistakes: hint -> answer."""
+
+    _take = dict.update
+
+    def items(self):
+        self._fill()
+        return super().items()
 
 
 def _long():
     return lesson._long_reference()
 
 
-CHECKERS = {
-    "check_perplexity_from_bits": dict(
-        call=lesson.check_perplexity_from_bits, right=lambda: _forms(2 ** 1.5),
-        mistakes=lambda: {math.exp(1.5): "the base is 2", 2 ** -1.5: "2^(+bits)",
-                          1.5 * math.log(2): "converts bits to nats", 1.5 / math.log(2): "bits ÷ ln 2"},
-        wrong=lambda: [3.0, 2.25, 1.5, 2.5]),
-    "check_long_temperature": dict(
-        call=lesson.check_long_temperature, right=lambda: _forms(_long()["fits"]["val"]),
-        mistakes=lambda: {1 / _long()["fits"]["val"]: "divides the logits by 1/T",
-                          _long()["fits"]["test"]: "fitted on the test names",
-                          _long()["fits"]["few"]: "fitted on the names the table was trained on",
-                          _long()["short"]: "300-step table",
-                          1.0: "T = 1 leaves the model"},
-        wrong=lambda: [_long()["fits"]["val"] * 1.02, _long()["fits"]["val"] - 0.1, 2.0, 1.4]),
-    "check_mle_train_ece": dict(
-        call=lesson.check_mle_train_ece,
-        right=lambda: [0, 0.0, np.float64(0.0), torch.tensor(0.0), torch.tensor(0.0, dtype=torch.float64), 1e-17],
-        mistakes=lambda: {lesson.reliability(lesson.trained_table()[lesson.lesson_data()["few"][0]],
-                                             lesson.lesson_data()["few"][1])["ece"]: "300-step table",
-                          lesson.reliability(lesson.trained_table()[lesson.lesson_data()["test"][0]],
-                                             lesson.lesson_data()["test"][1])["ece"]: "unseen (test) names"},
-        wrong=lambda: [0.01, 0.001, 0.05, 1.0, -0.01]),
-    "check_temperature_direction": dict(
-        call=lambda a: lesson.check_temperature_direction(a, 1.2408), right=lambda: ["above", " Above ", "ABOVE"],
-        mistakes=lambda: {"below": "sharpens", "equal": "changes nothing"},
-        wrong=lambda: ["1.24", "up", "higher"]),
-    "check_kl_div_call": dict(
-        call=lesson.check_kl_div_call, right=lambda: ["b", "B", " b "],
-        mistakes=lambda: {"a": "also divides by the number of classes", "c": "the other direction",
-                          "d": "must be log-probabilities"},
-        wrong=lambda: ["e", "batchmean", "b, c"]),
-}
+def _float32(x):
+    return [torch.tensor(x, dtype=torch.float32)]
+
+
+def _ece(split):
+    ctx, y = lesson.lesson_data()[split]
+    return lesson.reliability(lesson.trained_table()[ctx], y)["ece"]
+
+
+def _fitted_temperature():
+    ctx, y = lesson.lesson_data()["val"]
+    return (lesson.fit_temperature(lesson.trained_table()[ctx], y),), {}
+
+
+CHECKER_TABLES = [
+    Table(lesson.check_perplexity_from_bits,
+          right=number_forms(2 ** 1.5) + _float32(2 ** 1.5),
+          mistakes={"the base is 2": math.exp(1.5), "2^(+bits)": 2 ** -1.5,
+                    "converts bits to nats": 1.5 * math.log(2), "bits ÷ ln 2": 1.5 / math.log(2)},
+          wrong=[3.0, 2.25, 1.5, 2.5, 2.9]),
+    Table(lesson.check_long_temperature,
+          right=_Later(lambda: number_forms(_long()["fits"]["val"]) + _float32(_long()["fits"]["val"])),
+          mistakes=_LaterHints(lambda: {"divides the logits by 1/T": 1 / _long()["fits"]["val"],
+                                        "fitted on the test names": _long()["fits"]["test"],
+                                        "fitted on the names the table was trained on": _long()["fits"]["few"],
+                                        "300-step table": _long()["short"],
+                                        "T = 1 leaves the model": 1.0}),
+          wrong=_Later(lambda: [_long()["fits"]["val"] * 1.02, _long()["fits"]["val"] - 0.1, 2.0, 1.4])),
+    Table(lesson.check_mle_train_ece,
+          right=number_forms(0.0) + [0, torch.tensor(0.0), 1e-17],
+          mistakes=_LaterHints(lambda: {"300-step table": _ece("few"), "unseen (test) names": _ece("test")}),
+          wrong=[0.01, 0.001, 0.05, 1.0, -0.01]),
+    Table(lesson.check_temperature_direction, setup=_fitted_temperature,
+          right=["above", " Above ", "ABOVE"],
+          mistakes={"sharpens": "below", "changes nothing": "equal"},
+          wrong=["1.24", "up", "higher"]),
+    Table(lesson.check_kl_div_call,
+          right=["b", "B", " b "],
+          mistakes={"also divides by the number of classes": "a", "the other direction": "c",
+                    "must be log-probabilities": "d"},
+          wrong=["e", "batchmean", "b, c"]),
+]
 
 
 def test_every_checker_of_the_lesson_has_a_table():
     public = {name for name in dir(lesson) if name.startswith("check_")}
-    assert public == set(CHECKERS)
+    assert public == {t.checker.__name__ for t in CHECKER_TABLES}
 
 
-@pytest.mark.parametrize("name", sorted(CHECKERS))
-def test_checker_table(name):
-    spec = CHECKERS[name]
-    for answer in spec["right"]():
-        verdict = spec["call"](answer)
-        assert verdict.status == "correct", (answer, verdict)
-    for answer, hint in spec["mistakes"]().items():
-        verdict = spec["call"](answer)
-        assert verdict.status == "wrong" and hint in verdict.message, (answer, verdict)
-    for answer in spec["wrong"]():
-        verdict = spec["call"](answer)
-        assert verdict.status == "wrong", (answer, verdict)
-    assert spec["call"](...).status == "unanswered" and spec["call"](None).status == "unanswered"
-
-
-@pytest.mark.parametrize("name", sorted(CHECKERS))
-@pytest.mark.parametrize("junk", ["abc", [1, 2], torch.zeros(3), {"a": 1}, math.nan, -math.inf])
-def test_checkers_never_raise(name, junk):
-    verdict = CHECKERS[name]["call"](junk)
-    assert isinstance(verdict, checks.Verdict) and verdict.status != "correct"
+@pytest.mark.parametrize("table", CHECKER_TABLES, ids=lambda t: t.checker.__name__)
+def test_checker_table(table):
+    assert failures(table) == []
+    assert table.verdict(...).status == "unanswered" and table.verdict(None).status == "unanswered"
 
 
 def test_the_temperature_direction_follows_the_fitted_temperature():

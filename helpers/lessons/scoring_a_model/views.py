@@ -29,18 +29,27 @@ def _figure(ncols: int, width: float, height: float, **margins):
 
 
 SCORE_COLORS = {"log": plots.BLUE, "brier": plots.GREEN, "abs": plots.RED}
-SCORE_YMAX = 1.8
+SCORE_STYLES = {"log": "-", "brier": "--", "abs": "-."}   # told apart by line style as well as colour
+SCORE_YMAX = 2.2   # room for the legend above the curves
 
 
 class ProperScoresView:
     """The three expected-score curves against the report q, a dot at the current q, a star at each lowest."""
+
+    alt = ("Expected score (lower is better) against the reported probability q from 0 to 1, for the true "
+           "probability p set by the first slider: the expected log loss (solid line), the expected Brier "
+           "score (dashed) and the expected absolute error (dash-dotted), named in the legend. A star marks "
+           "each curve's lowest point, a dotted vertical line the true p, a black vertical line the report q "
+           "with a dot on each curve. The log-loss and Brier stars sit on the dotted line q = p; the "
+           "absolute error is a straight line whose star sits at an edge, q near 0 or 1.")
 
     def __init__(self):
         self.fig, (ax,) = _figure(1, width=7.5, height=3.2, left=0.09)
         self.curves, self.dots, self.stars = {}, {}, {}
         for key, name in SCORE_NAMES.items():
             color = SCORE_COLORS[key]
-            (self.curves[key],) = ax.plot(Q_GRID, np.zeros_like(Q_GRID), color=color, label=f"expected {name}")
+            (self.curves[key],) = ax.plot(Q_GRID, np.zeros_like(Q_GRID), color=color, ls=SCORE_STYLES[key],
+                                          label=f"expected {name}")
             (self.dots[key],) = ax.plot([], [], "o", color=color)
             (self.stars[key],) = ax.plot([], [], "*", ms=13, color=color, mec="black", mew=0.5)
         self.q_line = ax.axvline(0.5, color="black", lw=1)
@@ -54,7 +63,7 @@ class ProperScoresView:
 
     def update(self, r: dict) -> None:
         for key in SCORE_NAMES:
-            self.curves[key].set_ydata(np.minimum(r["curves"][key], SCORE_YMAX))
+            self.curves[key].set_ydata(np.minimum(r["curves"][key], 1.1 * SCORE_YMAX))   # leaves through the top
             self.dots[key].set_data([r["q"]], [min(r["at_q"][key], SCORE_YMAX)])
             best = r["best_q"][key]
             self.stars[key].set_data(([], []) if math.isnan(best) else ([best], [r["lowest"][key]]))
@@ -82,8 +91,8 @@ class ReliabilityBars:
         centers = (edges[:-1] + edges[1:]) / 2
         self.acc = ax.bar(centers, np.zeros(n_bins), width=width, color=plots.BLUE, edgecolor="white",
                           label="accuracy in the bin")
-        self.gap = ax.bar(centers, np.zeros(n_bins), width=width, color=plots.RED, alpha=0.35,
-                          label="over-confidence")
+        self.gap = ax.bar(centers, np.zeros(n_bins), width=width, color=plots.RED, alpha=0.35, hatch="///",
+                          edgecolor=plots.RED, lw=0, label="over-confidence")   # hatched: not by colour alone
         self.conf = ax.hlines(np.full(n_bins, -1.0), self.left, self.right, color="black", lw=2,
                               label="mean confidence in the bin")
         ax.plot([0, 1], [0, 1], color="black", ls="--", lw=1, label="calibrated")
@@ -119,6 +128,13 @@ def draw_reliability(ax, bins: dict, title: str = "", count_ax=None) -> None:
 class ScalingView:
     """Left: the reliability diagram at T. Middle and right: NLL and ECE against T, a dot at the current T."""
 
+    alt = ("Three panels for the temperature T of the slider. Left: the reliability diagram of the test "
+           "names at that T: for each of 15 equal-width confidence bins, a solid bar of the accuracy in the "
+           "bin, a black dash at the bin's mean confidence, a hatched bar for the over-confidence (where the "
+           "dash is above the bar) and a dashed diagonal where a calibrated model's bars would end. Middle "
+           "and right: the test NLL and the test ECE against T, a dot at the slider's T and a dashed "
+           "vertical line at the T fitted on the validation names, near the lowest point of both curves.")
+
     def __init__(self, curve: dict, fitted_temperature: float | None, n_bins: int = N_BINS):
         self.fig, (rel, nll_ax, ece_ax) = _figure(3, width=10.5, height=3.2, left=0.06)
         self.bars = ReliabilityBars(rel, n_bins, legend=False)
@@ -153,19 +169,28 @@ KL_YLIM = (0.3, 300.0)   # log scale: the forward KL of a narrow q is in the ten
 class KLView:
     """Left: p, the current q and the fitted q's. Right: KL(p‖q) and KL(q‖p) against μ at the current σ."""
 
+    alt = ("Two panels. Left: the density p with two bumps, at −2 and +2 (grey, filled), the Gaussians "
+           "fitted by forward KL (one wide bump over both, dashed) and by reverse KL (one narrow bump on "
+           "each side, dotted), and the sliders' Gaussian q (thick solid line). Right, on a log scale: "
+           "KL(p‖q) (forward, solid) and KL(q‖p) (reverse, dashed) against the mean μ of q at the slider's "
+           "σ, with a dot at the slider's μ on each. For a small σ the reverse curve has two valleys, one "
+           "per bump, and the forward curve one; for σ about 2 the reverse curve's valleys merge.")
+
     def __init__(self, fits: dict | None = None):
         self.fig, (dens, kl_ax) = _figure(2, width=10.0, height=3.2)
         p = np.exp(mixture_log_density(KL_X))
         dens.fill_between(KL_X, p, color=plots.GREY, alpha=0.4, label="p (two bumps)")
-        for (label, (mu, sigma)), color in zip((fits or {}).items(), [plots.BLUE, plots.RED, plots.RED]):
-            dens.plot(KL_X, np.exp(normal_log_density(KL_X, mu, sigma)), color=color, ls="--", lw=1, label=label)
+        for label, (mu, sigma) in (fits or {}).items():
+            forward = label.startswith("forward")                # forward fits dashed, reverse fits dotted
+            dens.plot(KL_X, np.exp(normal_log_density(KL_X, mu, sigma)), color=plots.BLUE if forward else plots.RED,
+                      ls="--" if forward else ":", lw=1.2, label=label)
         (self.q_line,) = dens.plot(KL_X, np.zeros_like(KL_X), color=plots.ORANGE, lw=2, label="q (sliders)")
-        dens.set(xlim=(-6, 6), ylim=(0, 0.75), xlabel="x", ylabel="density")
-        dens.legend(fontsize=7, loc="upper left")
+        dens.set(xlim=(-6, 6), ylim=(0, 1.15), xlabel="x", ylabel="density")   # headroom: the legend sits above the curves
+        dens.legend(fontsize=7, loc="upper center", ncol=2)
         (self.fwd,) = kl_ax.plot(KL_MU, np.ones_like(KL_MU), color=plots.BLUE, label="KL(p‖q): forward")
-        (self.rev,) = kl_ax.plot(KL_MU, np.ones_like(KL_MU), color=plots.RED, label="KL(q‖p): reverse")
-        (self.fwd_dot,) = kl_ax.plot([], [], "o", color=plots.BLUE)
-        (self.rev_dot,) = kl_ax.plot([], [], "o", color=plots.RED)
+        (self.rev,) = kl_ax.plot(KL_MU, np.ones_like(KL_MU), color=plots.RED, ls="--", label="KL(q‖p): reverse")
+        (self.fwd_dot,) = kl_ax.plot([], [], "o", color=plots.BLUE)   # reverse: a square
+        (self.rev_dot,) = kl_ax.plot([], [], "s", color=plots.RED)
         self.title = kl_ax.set_title(" ", y=1.0)
         kl_ax.set(xlim=(KL_MU[0], KL_MU[-1]), yscale="log", ylim=KL_YLIM, xlabel="μ of q",
                   ylabel="nats (log scale)")
@@ -191,7 +216,7 @@ def draw_accuracy_step(axes, grid, acc_curve, ce_curve, current: float) -> None:
     """Accuracy (a step) and cross-entropy (smooth) of one example against the true class's logit."""
     for ax, curve, name, color in [(axes[0], acc_curve, "accuracy (scores the guess)", plots.RED),
                                    (axes[1], ce_curve, "cross-entropy (scores the belief)", plots.BLUE)]:
-        ax.plot(grid, curve, color=color)
+        ax.plot(grid, curve, color=color, lw=2)                  # one line per panel, named in its title
         ax.axvline(current, color=plots.GREY, ls=":", lw=1, label="the trained logit")
         ax.set(xlabel="logit of the true class")
         ax.set_title(name, y=1.0)
