@@ -333,6 +333,12 @@ def test_blitted_frame_equals_a_full_redraw(splits, table, name):
     assert np.mean(blitted != full) < 0.001
 
 
+@pytest.mark.parametrize("name", ["proper", "temperature", "kl"])
+def test_widget_figures_carry_their_text_alternative(splits, table, name):
+    w = _widgets(splits, table)[name][0]()
+    assert len(w.view.alt) > 100 and w.live.image.tooltip == w.view.alt
+
+
 def test_widget_readouts_say_what_the_lesson_says():
     w = lesson.proper_scores_widget(p=0.5, q=0.9)
     assert "the same for every q" in w.readout.value
