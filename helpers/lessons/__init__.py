@@ -21,6 +21,7 @@ and its other modules hold parts by job (`views.py`: figures and readouts).
     07 binary_cross_entropy_and_max_margin     losses against the margin, the margin widget
     08 regularization_and_overfitting/         ridge regression, weight decay, add-α smoothing (views.py)
     09 designing_a_loss_for_a_new_task/        masks, label smoothing, class weights, multi-label, temperature
+    10 scoring_a_model/                        perplexity, accuracy vs cross-entropy, proper scores, calibration, KL (views.py)
     11 losses_built_from_cross_entropy/        distillation, InfoNCE / CLIP, DPO: the τ and β widgets (views.py)
 
 Shared code is one level up: `helpers.losses` (reference losses), `helpers.data` (data sets
