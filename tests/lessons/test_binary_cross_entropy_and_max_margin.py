@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from helpers import losses
 from helpers.lessons import binary_cross_entropy_and_max_margin as lesson
-from tests.checker_contract import Table, number_forms, sequence_forms
+from tests.checker_contract import Table, number_forms
 
 SCORES, TRUE_CLASS = [3.2, 5.1, -1.7], 0  # the CS231n hinge example
 
