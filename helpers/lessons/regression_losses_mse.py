@@ -112,8 +112,8 @@ class OutlierView:
     """Points (the outlier's marker moves) and three fitted lines, updated in place."""
     # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
     alt = ("Data points in grey with one outlier (a white circle) that the slider moves up and down, "
-           "and the straight line each loss fits: MSE (solid), MAE (thick, faded) and Huber "
-           "(dashed). As the outlier moves away, the MSE line tilts towards it while the MAE and "
+           "and the straight line each loss fits: MSE (solid), MAE (thick, faded, dotted) "
+           "and Huber (dashed). As the outlier moves away, the MSE line tilts towards it while the MAE and "
            "Huber lines stay with the other points.")
 
     def __init__(self, x=BASE_X, y=BASE_Y):

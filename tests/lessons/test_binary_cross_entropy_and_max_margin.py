@@ -120,6 +120,14 @@ def test_hinge_plus_l2_finds_the_widest_street_and_logistic_does_not():
     assert logistic["min_distance"] < 0.8 * half and logistic["wrong_side"] == 0
 
 
+def test_the_hinge_alone_reaches_zero_loss_with_a_narrower_street():
+    """The lesson's claim: without L2 the hinge stops at 0 on a line whose street is not the widest."""
+    X, y = lesson.two_classes()
+    w, b = _train("hinge", 0.0, X, y)
+    assert np.maximum(0, 1 - y * (X @ w + b)).mean() == 0.0
+    assert lesson.street_of(w, b, X, y)["min_distance"] < 0.9 * lesson.widest_street(X, y)[0]
+
+
 def test_the_exercise_data_needs_a_smaller_lambda():
     """Exercise (d): with the lesson's λ a point stays inside the street; a smaller λ reaches the widest."""
     X, y = lesson.two_classes(seed=1)
