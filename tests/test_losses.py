@@ -264,6 +264,20 @@ def test_gaussian_nll_matches_torch_and_is_scaled_mse(sigma):
     assert losses.gaussian_nll(p, t, sigma) == pytest.approx(losses.mse(p, t) / (2 * sigma ** 2) + const)
 
 
+@pytest.mark.parametrize("tau", [0.1, 0.5, 0.9])
+def test_pinball_is_minimised_by_the_quantile_and_is_half_mae_at_the_median(tau):
+    rng = np.random.default_rng(4)
+    t = rng.exponential(size=101)  # skewed: mean, median and the quantiles all differ
+    grid = np.linspace(t.min(), t.max(), 20_001)
+    values = [losses.pinball(np.full(101, c), t, tau) for c in grid]
+    assert grid[int(np.argmin(values))] == pytest.approx(np.quantile(t, tau, method="inverted_cdf"), abs=1e-3)
+    u = t - 0.7
+    np.testing.assert_allclose(losses.pinball(np.full(101, 0.7), t, tau, "none"), np.where(u >= 0, tau * u, (tau - 1) * u))
+    assert losses.pinball(np.zeros(101), t, 0.5) == pytest.approx(0.5 * losses.mae(np.zeros(101), t))
+    with pytest.raises(ValueError, match="tau must be strictly between 0 and 1"):
+        losses.pinball([0.0], [1.0], tau=1.0)
+
+
 def test_loss_errors():
     with pytest.raises(ValueError, match="shape \\[3\\] but target has shape \\[2\\]"):
         losses.mse([1, 2, 3], [1, 2])

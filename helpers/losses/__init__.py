@@ -11,7 +11,7 @@ torch tensors; bad input raises ValueError naming the problem (helpers.validate)
                      smooth_targets, sequence_loss                      09 designing_a_loss_for_a_new_task
     information      entropy, cross_entropy_probs, kl_divergence,       03 nll_and_cross_entropy
                      to_bits; surprise                                  (surprise: 00 start_here, 04 mm_surprise_game)
-    regression       mse, mae, huber, gaussian_nll                      06 regression_losses_mse
+    regression       mse, mae, huber, gaussian_nll, pinball             06 regression_losses_mse
     binary           sigmoid, bernoulli_likelihood, bce,                07 binary_cross_entropy_and_max_margin
                      bce_with_logits
     hinge            binary_hinge, multiclass_hinge                     07 binary_cross_entropy_and_max_margin
@@ -27,7 +27,7 @@ from .from_cross_entropy import clip_loss, distillation_loss, dpo_loss, info_nce
 from .hinge import binary_hinge, multiclass_hinge
 from .information import cross_entropy_probs, entropy, kl_divergence, surprise, to_bits
 from .reduction import REDUCTIONS, reduce
-from .regression import gaussian_nll, huber, mae, mse
+from .regression import gaussian_nll, huber, mae, mse, pinball
 
 __all__ = [
     "TORCH_LOG_FLOOR", "bce", "bce_with_logits", "bernoulli_likelihood", "sigmoid",
@@ -36,5 +36,5 @@ __all__ = [
     "binary_hinge", "multiclass_hinge",
     "cross_entropy_probs", "entropy", "kl_divergence", "surprise", "to_bits",
     "REDUCTIONS", "reduce",
-    "gaussian_nll", "huber", "mae", "mse",
+    "gaussian_nll", "huber", "mae", "mse", "pinball",
 ]

@@ -2,7 +2,8 @@
 
 Each mirrors its `torch.nn.functional` twin (tests/losses/test_regression.py checks them):
 `mse` ~ F.mse_loss, `mae` ~ F.l1_loss, `huber` ~ F.huber_loss, `gaussian_nll` ~
-F.gaussian_nll_loss(..., full=True) with a fixed sigma.
+F.gaussian_nll_loss(..., full=True) with a fixed sigma. `pinball` (the quantile loss) has no
+torch twin; at tau = 0.5 it is half of `mae`.
 """
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ def gaussian_nll(pred, target, sigma: float = 1.0, reduction: str = "mean"):
     p, t = pair(pred, target)
     values = (t - p) ** 2 / (2 * sigma ** 2) + math.log(sigma) + 0.5 * math.log(2 * math.pi)
     return reduce(values, reduction)
+
+
+def pinball(pred, target, tau: float = 0.5, reduction: str = "mean"):
+    """Quantile (pinball) loss: with u = target - pred, tau·u if u >= 0 else (tau - 1)·u. Lesson 06.
+
+    Its minimiser is the tau-quantile of the targets; tau = 0.5 gives half the absolute error.
+    """
+    if not 0 < tau < 1:
+        raise ValueError(f"tau must be strictly between 0 and 1 (a quantile level); got {tau}")
+    p, t = pair(pred, target)
+    u = t - p
+    return reduce(np.maximum(tau * u, (tau - 1) * u), reduction)
