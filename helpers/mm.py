@@ -430,6 +430,8 @@ def belief_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None):
                     describe_belief, title="M&M game 1: set your belief")
     view.live = lesson.live
     lesson.state = state
+    lesson.static_note = ("In the live course you draw candies and watch your mean surprise "
+                          "settle on H(p, q).")
     buttons = _buttons(lesson, state, (1, 10, 100), guess, [("new bag", state.new_bag)])
     intro = widgets.HTML("Move the sliders to set your belief q; pick a guess; press <b>draw</b>. "
                          "Make your mean surprise as low as you can.")
@@ -553,6 +555,8 @@ def hidden_lesson(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int
     lesson = Lesson({**sliders, "reveal": reveal}, compute, HiddenView(), describe_hidden,
                     title="M&M game 2: the hidden bag")
     lesson.state = state
+    lesson.static_note = ("In the live course you draw from a hidden bag, set your belief, "
+                          "then reveal the bag and your score.")
     buttons = _buttons(lesson, state, (10, 100), None, [("new hidden bag", new_hidden)])
     intro = widgets.HTML("A bag is hidden. Look at the draws, set the sliders to the belief you "
                          "think will be least surprised by <i>future</i> draws, then press reveal.")
