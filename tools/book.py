@@ -167,24 +167,33 @@ def frames_key(path: Path) -> str:
 
 
 def _generate(path: Path, folder: Path) -> dict:
-    made = frames.generate(path, folder)
-    (folder / "made.json").write_text(json.dumps(made), encoding="utf-8")
+    """Draw into a private folder, then move it into place whole: a concurrent build never sees half."""
+    work = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=folder.parent))
+    try:
+        made = frames.generate(path, work)
+        (work / "made.json").write_text(json.dumps(made), encoding="utf-8")
+        try:
+            work.rename(folder)
+        except OSError:  # another build finished the same frames first: theirs are the same
+            pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return made
 
 
 def lesson_frames(paths: list[Path], cache: Path = FRAMES_CACHE, jobs: int = 2) -> dict[Path, tuple[Path, dict]]:
     """{notebook: (folder of its frames, tools.frames.generate's result)}, drawing only what the cache lacks."""
+    cache.mkdir(parents=True, exist_ok=True)
     found, todo = {}, []
     for path in paths:
         folder = cache / f"{path.stem}-{frames_key(path)}"
         if (folder / "made.json").exists():
             found[path] = (folder, json.loads((folder / "made.json").read_text(encoding="utf-8")))
         else:
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
             todo.append((path, folder))
-    for old in cache.glob("*-*"):  # frames of notebooks as they were before: no longer needed
-        if old.is_dir() and old not in {f for f, _ in found.values()} | {f for _, f in todo}:
+    current = {f.name for f, _ in found.values()} | {f.name for _, f in todo}
+    for old in cache.glob("[0-9]*-*"):  # frames of notebooks as they were before: no longer needed
+        if old.name not in current:
             shutil.rmtree(old, ignore_errors=True)
     if todo:
         # one kernel per notebook, `jobs` at a time; a process each, as nbclient wants its own event loop

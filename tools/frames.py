@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 AXIS_MAX = {1: 101, 2: 41, 3: 21}  # most positions per slider, by the number of sliders that move
-MAX_FRAMES = 600                    # most grid points per widget
+MAX_FRAMES = 400                    # most grid points per widget (about 3 MB of frames)
 DESCRIPTION = ".kernel-widgets.json"  # what the kernel writes next to the frames
 
 

@@ -9,6 +9,7 @@ slider label the build's manifest gives for the new grid point.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tools import book, nav
+from tools import book, frames, nav
 
 NOTEBOOKS = book.NOTEBOOKS
 SOURCES = nav.lesson_paths() + nav.solution_paths()
@@ -207,3 +208,21 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
                 label = control.locator(".widget-readout").inner_text().strip()
                 assert label == c["labels"][unflat(target, sizes)[axis]], f"{what}: the slider shows {label}"
     assert not errors, f"{name}: " + "; ".join(errors[:5])
+
+
+def test_the_frame_generator_is_deterministic(site_url, tmp_path):
+    """A second run of tools/frames.py on lesson 00 gives the very frames the site holds (by hash)."""
+    _, out = site_url
+    path = nav.lesson_paths()[0]
+    site = out / "frames" / path.stem
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    again = frames.generate(path, tmp_path)
+    digests = {folder: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.png")}
+               for folder in (site, tmp_path)}
+    assert digests[site] and digests[site] == digests[tmp_path]
+    for name, digest in digests[site].items():
+        assert name == digest[:16] + ".png"  # a frame's name is the hash of its bytes
+    (w,) = manifest["widgets"]
+    ((d,),) = again["widgets"].values()
+    assert [Path(f).name for f in w["frames"]] == d["frames"]
+    assert (w["frame_of"], w["readouts"], w["readout_of"]) == (d["frame_of"], d["readouts"], d["readout_of"])
