@@ -165,7 +165,7 @@ def test_widgets_whose_state_needs_the_kernel_stay_still(tmp_path):
     button = ipywidgets.Button(description="go")
     lesson = surprise_curve.surprise_lesson()
     lesson.children = [*lesson.children, button]  # a button and no note: kept still too
-    assert "buttons" in describe(lesson, tmp_path)[0]["frozen"]
+    assert describe(lesson, tmp_path)[0]["frozen"] == "Its buttons need the live course."
 
 
 # --- fitted to the committed widget state of notebook 00 ---------------------------------------

@@ -219,12 +219,12 @@ def describe_lesson(lesson, root, out: Path) -> dict:
     if lesson.static_note:
         desc["frozen"] = lesson.static_note
     elif _has_buttons(lesson):
-        desc["frozen"] = "its buttons need the live course"
+        desc["frozen"] = "Its buttons need the live course."
     if desc["frozen"]:
         return desc
     grids = grid_for(lesson)
     if "error" in grids:
-        desc["frozen"] = f"in the live course only: {grids['error']}"
+        desc["frozen"] = f"Only the live course can move it: {grids['error']}."
         return desc
     names = list(lesson.controls)
     saved = lesson.values()
@@ -241,8 +241,8 @@ def describe_lesson(lesson, root, out: Path) -> dict:
             lesson.settle(saved)
             lesson.update()
             off = names[landed.index(None)]
-            desc["frozen"] = (f"in the live course only: {off!r} is linked to another control in a way its "
-                              f"grid cannot follow (give the Lesson a static_grid)")
+            desc["frozen"] = (f"Only the live course can move it: {off!r} is linked to another control in a "
+                              f"way its grid cannot follow (give the Lesson a static_grid).")
             return desc
         if landed != point:
             snap[_flat(point, sizes)] = _flat(landed, sizes)
