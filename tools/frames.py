@@ -323,8 +323,8 @@ def generate(path: Path, out: Path, timeout: int = 600) -> dict[str, dict]:
     if the notebook fails or does not display the widgets its committed outputs show.
     """
     import nbformat
-    from jupyter_client import KernelManager
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     committed = nbformat.read(path, as_version=4)
     wanted = widget_views(committed)
@@ -340,8 +340,8 @@ def generate(path: Path, out: Path, timeout: int = 600) -> dict[str, dict]:
             cell.outputs = []
     with tempfile.TemporaryDirectory() as sockets:
         # the kernel talks over local sockets in a private folder, never TCP
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+        client = NotebookClient(nb, config=ipc, timeout=timeout, kernel_name="python3", record_timing=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         ran, seconds = _run(client, nb, path, wanted, out)
     described = json.loads((out / DESCRIPTION).read_text(encoding="utf-8"))
