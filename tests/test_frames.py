@@ -158,6 +158,13 @@ def test_a_setting_the_links_forbid_snaps_to_where_the_live_widget_goes(tmp_path
     assert desc["readouts"][desc["readout_of"][asked]] == likelihood.describe(r)
 
 
+def test_a_setting_the_code_rejects_is_a_clear_build_error(tmp_path):
+    lesson = widgets.Lesson({"q": widgets.slider(0.5, 0.0, 1.0, 0.25, "q")},
+                            compute=surprise_curve.surprise_of, readout=surprise_curve.describe)
+    with pytest.raises(RuntimeError, match=r"fails at \{'q': 0.0\}.*static_grid"):
+        describe(lesson, tmp_path)
+
+
 def test_widgets_whose_state_needs_the_kernel_stay_still(tmp_path):
     game = mm.belief_lesson()
     desc, out = describe(game, tmp_path)

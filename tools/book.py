@@ -50,6 +50,7 @@ NOTEBOOKS = ROOT / "notebooks"
 VENDOR_CACHE = ROOT / "build" / "vendor"
 FRAMES_CACHE = ROOT / "build" / "frames"
 STATIC = Path(__file__).resolve().parent / "static"  # the course's own scripts for the pages
+SLOW_WIDGET_SECONDS = 60  # make book says so when drawing one widget's frames takes longer
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MODEL_KINDS = {"slider": ("FloatSliderModel", "IntSliderModel"), "log": ("FloatLogSliderModel",),
                "select": ("DropdownModel", "ToggleButtonsModel", "RadioButtonsModel", "SelectModel",
@@ -283,7 +284,7 @@ def _fit_widget(state: dict, root: str, desc: dict, url: str, page: str) -> dict
     return {"title": desc["title"], "root": root, "image": image, "readout": readout, "controls": controls,
             "frames": [f"{url}{name}" for name in desc["frames"]], "frame_of": desc["frame_of"],
             "readouts": desc["readouts"], "readout_of": desc["readout_of"],
-            "snap": desc["snap"], "saved": desc["saved"]}
+            "snap": desc["snap"], "saved": desc["saved"], "seconds": desc["seconds"]}
 
 
 def title_of(nb, fallback: str) -> str:
@@ -362,6 +363,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     pages = build(args.out, jobs=args.jobs)
+    for path in nav.lesson_paths():  # widgets that make the build slow (make test builds the site too)
+        manifest = args.out / "frames" / path.stem / "manifest.json"
+        for w in json.loads(manifest.read_text())["widgets"] if manifest.exists() else []:
+            if w["seconds"] > SLOW_WIDGET_SECONDS:
+                print(f"note: {path.stem}: drawing {w['title']!r} ahead took {w['seconds']:.0f} s; "
+                      f"a coarser Lesson.static_grid would make `make book` and `make test` faster")
     print(f"wrote {len(pages)} pages to {args.out}/ in {time.perf_counter() - start:.0f} s "
           f"(open {args.out / 'index.html'})")
     print(size_table(args.out))

@@ -234,6 +234,7 @@ def describe_lesson(lesson, root, out: Path) -> dict:
                          f"is not on its static_grid")
     sizes = [len(grids[n]["values"]) for n in names]
     frames, frame_of, readouts, readout_of, snap, done = [], [], [], [], {}, {}
+    start = time.perf_counter()
     for point in itertools.product(*[range(k) for k in sizes]):
         took = lesson.settle({n: _control_value(grids[n], lesson.controls[n], i) for n, i in zip(names, point)})
         landed = tuple(_grid_index(grids[n], lesson.controls[n]) for n in names)
@@ -247,7 +248,11 @@ def describe_lesson(lesson, root, out: Path) -> dict:
         if landed != point:
             snap[_flat(point, sizes)] = _flat(landed, sizes)
         if landed not in done:
-            image, html = lesson.frame(took)
+            try:
+                image, html = lesson.frame(took)
+            except Exception as exc:
+                raise RuntimeError(f"{lesson.title!r} fails at {took}, a setting its controls allow: {exc!r}. "
+                                   f"Fix the controls' ranges, or give the Lesson a static_grid that avoids it") from exc
             name = None
             if image is not None:
                 png = encode(image)
@@ -270,7 +275,7 @@ def describe_lesson(lesson, root, out: Path) -> dict:
         controls.append(c)
     desc.update(controls=controls, frames=frames, frame_of=frame_of, readouts=readouts,
                 readout_of=readout_of, snap=snap, saved=_flat(saved_point, sizes),
-                saved_readout=lesson.readout.value)
+                saved_readout=lesson.readout.value, seconds=round(time.perf_counter() - start, 1))
     return desc
 
 
@@ -386,8 +391,9 @@ def main(argv=None) -> int:
             if d is None:
                 continue
             grid = " × ".join(f"{c['name']} {len(c['values'])}" for c in d.get("controls", []))
-            print(f"{cell_id}: {d['title']}: " + (f"frozen ({d['frozen']})" if d["frozen"]
-                                                 else f"{grid} = {len(d['frame_of'])} points, {len(d['frames'])} frames"))
+            print(f"{cell_id}: {d['title']}: " + (f"frozen ({d['frozen']})" if d["frozen"] else
+                                                 f"{grid} = {len(d['frame_of'])} points, {len(d['frames'])} frames "
+                                                 f"in {d['seconds']} s"))
     return 0
 
 
