@@ -22,13 +22,13 @@ help:
 
 # --- setup: a virtual environment, re-installed only when the pins change ----------
 $(PY):
-	@$(PYTHON) tools/check_python.py
+	@$(PYTHON) -m tools.check_python
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(PY) tools/check_setup.py
+	$(PY) -m tools.check_setup
 	@touch $@
 
 setup: $(STAMP)
@@ -38,7 +38,7 @@ test unit notebooks outputs bench: export COURSE_PROGRESS = 0
 
 # --- the two commands -----------------------------------------------------------------
 lab: setup
-	$(PY) tools/lab.py
+	$(PY) -m tools.lab
 
 test: setup
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) $(PYTEST_ARGS)
@@ -51,14 +51,14 @@ notebooks: setup
 	$(PY) -m pytest -n $(JOBS) --dist loadscope $(NBVAL) notebooks $(PYTEST_ARGS)
 
 outputs: setup
-	$(PY) tools/nav.py $(NB)
+	$(PY) -m tools.nav $(NB)
 	$(PY) -m tools.run_notebooks $(NB)
 
 nav: setup
-	$(PY) tools/nav.py
+	$(PY) -m tools.nav
 
 bench: setup
-	$(PY) benchmarks/run_all.py
+	$(PY) -m benchmarks.run_all
 
 book: setup
 	$(PY) -m tools.book

@@ -7,7 +7,7 @@
     ratio  = total / floor; the target is at most 1.3: the lessons' own work should cost
              little next to starting Python and importing torch.
 
-Run alone: .venv/bin/python benchmarks/execution.py
+Run alone: .venv/bin/python -m benchmarks.execution
 """
 from __future__ import annotations
 

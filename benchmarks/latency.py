@@ -22,7 +22,7 @@ The kernel-side share is measured separately (`PROBE`, run in a fresh nbclient k
 after the notebook): every Lesson's slider set from Python, timing Lesson.update (compute,
 view update, blit, PNG encode) and LiveFigure.render alone.
 
-Run alone: .venv/bin/python benchmarks/latency.py [--moves 30] [--notebooks 01 04]
+Run alone: .venv/bin/python -m benchmarks.latency [--moves 30] [--notebooks 01 04]
 """
 from __future__ import annotations
 
@@ -38,11 +38,10 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+from tools.browser import (LabServer, NotebookPage, committed_counts, course_notebooks, launch_chromium,
+                           stage_course)
 
-from lab_driver import (LabServer, NotebookPage, committed_counts, course_notebooks,  # noqa: E402
-                        launch_chromium, stage_course)
+ROOT = Path(__file__).resolve().parent.parent
 
 BASELINE_NAME = "bench_baseline_interact.ipynb"
 MOVE_TIMEOUT_MS = 10_000
@@ -52,7 +51,7 @@ BASELINE_CELLS = [
     "import numpy as np\n"
     "import matplotlib.pyplot as plt\n"
     "from ipywidgets import interact, FloatSlider\n"
-    "from helpers.softmax_demo import softmax_at_temperature, CLASSES, LOG_FLOOR",
+    "from helpers.lessons.log_softmax_and_shapes import softmax_at_temperature, CLASSES, LOG_FLOOR",
 
     "# The naive widget: interact re-creates the whole figure on every move.\n"
     "def plot(temperature=1.0, first_logit=2.0):\n"
@@ -274,7 +273,7 @@ def parse_probe(text: str | None) -> list[dict]:
 
 def kernel_side(notebooks: list[Path] | None = None) -> dict:
     """{notebook stem: probe rows}, each notebook executed in a fresh kernel first."""
-    from execution import time_notebook
+    from benchmarks.execution import time_notebook
 
     out = {}
     for path in notebooks if notebooks is not None else course_notebooks():

@@ -6,7 +6,7 @@
   3. setup: a second `make lab` (and, with --setup, a fresh clone's first `make setup`).
 No benchmark is a test and nothing here fails on a missed target: it reports.
 
-    .venv/bin/python benchmarks/run_all.py [--setup] [--moves 30] [--only latency execution setup]
+    .venv/bin/python -m benchmarks.run_all [--setup] [--moves 30] [--only latency execution setup]
 """
 from __future__ import annotations
 
@@ -18,13 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import execution  # noqa: E402
-import latency  # noqa: E402
-import setup_time  # noqa: E402
-from lab_driver import chromium_path, chromium_problem  # noqa: E402  (latency put tests/browser on the path)
+from benchmarks import execution, latency, setup_time
+from tools.browser import chromium_path, chromium_problem
 
 
 def log(msg: str) -> None:

@@ -11,7 +11,7 @@ The second two run in the fresh clone when --setup is given, otherwise in this w
 and only if `make -q setup` says it is up to date (so this script never installs into
 the work tree's .venv).
 
-Run alone: .venv/bin/python benchmarks/setup_time.py [--setup]
+Run alone: .venv/bin/python -m benchmarks.setup_time [--setup]
 """
 from __future__ import annotations
 

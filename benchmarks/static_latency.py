@@ -10,7 +10,7 @@ a capture-phase keydown listener, t_src when the <img> gets its new src, t_paint
 image is decoded and two animation frames have begun. A move onto a frame the previous
 setting shares (the figure does not change) counts as "no change".
 
-Run: make book, then .venv/bin/python benchmarks/static_latency.py [--moves 30] [--site site]
+Run: make book, then .venv/bin/python -m benchmarks.static_latency [--moves 30] [--site site]
 """
 from __future__ import annotations
 
@@ -23,13 +23,11 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from benchmarks.latency import JS_INSTALL, percentile
+from tools import nav
+from tools.browser import launch_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser"), str(Path(__file__).resolve().parent)]
-
-from lab_driver import launch_chromium  # noqa: E402
-from latency import JS_INSTALL, percentile  # noqa: E402
-
-from tools import nav  # noqa: E402
 
 NO_CHANGE_MS = 1_000  # a swap is synchronous: a frame that has not changed by then never will
 

@@ -14,6 +14,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import losses
+from .validate import as_array, to_numpy
 
 MARKS = {"correct": "✓ correct", "close": "≈ close", "wrong": "✗ not yet", "unanswered": "… not answered yet"}
 NOT_ANSWERED = "replace the ... with your answer and run the cell again"
@@ -49,9 +50,7 @@ def _fmt(x: float) -> str:
 
 def _as_float(answer) -> float | None:
     try:
-        if hasattr(answer, "detach"):
-            answer = answer.detach().cpu().numpy()
-        arr = np.asarray(answer, dtype=np.float64)
+        arr = np.asarray(to_numpy(answer), dtype=np.float64)
         return float(arr) if arr.size == 1 else None
     except (TypeError, ValueError):
         return None
@@ -100,6 +99,16 @@ def max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a[finite] - b[finite]))) if finite.any() else 0.0
 
 
+def check_relative(answer, expected: float, *, tol: float = 1e-3, close: float = 0.05, **kwargs) -> Verdict:
+    """check_number with both tolerances scaled by |expected| when it is below 1.
+
+    For answers that are small numbers (a probability of 0.002, a learning rate of 0.003),
+    where check_number's `close` band, at least `close` wide, would call 0 close.
+    """
+    scale = min(1.0, abs(expected)) or 1.0
+    return check_number(answer, expected, tol=tol * scale, close=close * scale, **kwargs)
+
+
 def check_shape(answer, expected, *, mistakes: Mapping[str, tuple] | None = None) -> Verdict:
     """A shape given as a tuple or list of ints, e.g. (2, 3)."""
     if unanswered(answer):
@@ -122,10 +131,10 @@ def check_array(answer, expected, *, tol: float = 1e-4,
     if unanswered(answer):
         return Verdict("unanswered", NOT_ANSWERED)
     try:
-        got = losses.as_array(answer, "answer")
+        got = as_array(answer, "answer")
     except ValueError:
         return Verdict("wrong", f"expected an array of numbers, got {type(answer).__name__}")
-    want = losses.as_array(expected, "expected")
+    want = as_array(expected, "expected")
     if got.shape != want.shape:
         return Verdict("wrong", f"shape {list(got.shape)}, expected {list(want.shape)}. "
                                 "Hint: check which dimension you reduced or indexed")
@@ -133,7 +142,7 @@ def check_array(answer, expected, *, tol: float = 1e-4,
     if diff <= tol:
         return Verdict("correct", f"shape {list(got.shape)}, max difference {diff:.1e}")
     for why, wrong_value in (mistakes or {}).items():
-        wrong = losses.as_array(wrong_value)
+        wrong = as_array(wrong_value)
         if wrong.shape == got.shape and max_diff(got, wrong) <= tol:
             return Verdict("wrong", f"Hint: {why}")
     return Verdict("wrong", f"max difference {diff:.4f}." + (f" Hint: {hint}" if hint else ""))
@@ -211,7 +220,7 @@ def _short(args) -> str:
 
 def loss_mistakes(logits, target) -> dict[str, float]:
     """What the common slips give for the mean cross-entropy of `logits` against `target`."""
-    x = losses.as_array(logits, "logits")
+    x = as_array(logits, "logits")
     correct = losses.cross_entropy(x, target)
     n = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
     out = {

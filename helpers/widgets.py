@@ -95,6 +95,12 @@ class Lesson(widgets.VBox):
     view: an object with `.fig` (a Figure), `.update(result)` and optionally `.artists`
         (the artists that update changes, redrawn by blitting); may be None.
     readout: result -> short HTML text shown under the figure; may be None.
+    header: rows (widgets) above the controls, such as an introduction.
+    footer: rows under the controls and above the figure, such as buttons or a second row
+        of controls. A control placed in a header or footer row is not repeated in the
+        controls row, so a widget arranges its controls without rewriting `children`.
+
+    Top to bottom: header, the controls row, footer, the figure, the readout.
 
     For the static edition (tools/frames.py), two optional attributes:
     static_note: set it when the widget's state needs the kernel (random draws, buttons):
@@ -109,7 +115,8 @@ class Lesson(widgets.VBox):
     static_grid: dict | None = None
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable,
-                 view=None, readout: Callable | None = None, *, title: str = "lesson widget"):
+                 view=None, readout: Callable | None = None, *, title: str = "lesson widget",
+                 header: Sequence[widgets.Widget] = (), footer: Sequence[widgets.Widget] = ()):
         self.controls = dict(controls)
         self.compute = compute
         self.view = view
@@ -119,7 +126,12 @@ class Lesson(widgets.VBox):
         self.readout = widgets.HTML()
         self.result = None
         self.updates = 0
-        children = [widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))]
+        placed = _ids_inside([*header, *footer])
+        row = [c for c in self.controls.values() if id(c) not in placed]
+        children = list(header)
+        if row:
+            children.append(widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap")))
+        children += list(footer)
         if self.live is not None:
             children.append(self.live.image)
         children.append(self.readout)
@@ -180,6 +192,16 @@ class Lesson(widgets.VBox):
 
     def __repr__(self) -> str:  # what a reader without the widget manager sees
         return FALLBACK.format(title=self.title)
+
+
+def _ids_inside(rows) -> set[int]:
+    """The ids of these widgets and of every widget inside them (boxes, recursively)."""
+    found, todo = set(), list(rows)
+    while todo:
+        w = todo.pop()
+        found.add(id(w))
+        todo.extend(getattr(w, "children", ()))
+    return found
 
 
 def slider(value: float, lo: float, hi: float, step: float, description: str, *,

@@ -74,3 +74,43 @@ def test_notebooks_use_the_python3_kernel():
     for path in ALL:
         meta = json.loads(path.read_text(encoding="utf-8"))["metadata"]
         assert meta.get("kernelspec", {}).get("name") == "python3", path.name
+
+
+# --- moved here from the lesson tests ---------------------------------------------------
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "notebooks" / "glossary.md"
+
+
+GLOSSARY_TERMS = ["likelihood", "probability", "surprise", "entropy", "cross-entropy", "kl divergence",
+                  "logit", "log-odds", "nats", "bits", "nll", "mle", "regularization", "softmax",
+                  "log_softmax", "label smoothing", "temperature", "ignore_index", "proper scoring rule",
+                  "log loss", "log-likelihood"]
+
+
+
+def test_glossary_has_every_term_with_notation_and_a_lesson():
+    text = GLOSSARY.read_text(encoding="utf-8")
+    entries = dict(re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.M | re.S))
+    assert {h.lower() for h in entries} >= set(GLOSSARY_TERMS)
+    for heading, body in entries.items():
+        for field in ("**Here:**", "**Elsewhere:**", "**Taught in:**"):
+            assert field in body, f"{heading}: missing {field}"
+        assert re.search(r"\]\(\d\d_\w+\.ipynb\)", body), f"{heading}: links no notebook"
+
+
+def test_glossary_links_resolve():
+    text = GLOSSARY.read_text(encoding="utf-8")
+    # JupyterLab's heading anchors keep the case and turn spaces into '-', as tools/nav.py assumes
+    anchors = {h.replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    for target in re.findall(r"\]\(([^)]+)\)", text):
+        if target.startswith("#"):
+            assert target[1:] in anchors, target
+        else:
+            assert (GLOSSARY.parent / target).exists(), target
+
+
+def test_glossary_keeps_the_course_notation():
+    text = GLOSSARY.read_text(encoding="utf-8")
+    assert "H(p, q) = −Σ p log q" in text
+    assert "H_p(q)" in text and "reverse" in text  # Olah's order is called out
+    assert "D_KL(P‖Q)" in text and "self-information" in text and "ℓ(θ)" in text

@@ -98,7 +98,7 @@ def imported_modules() -> set[str]:
     import json
     found = set()
     pattern = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][A-Za-z0-9_]*)", re.M)
-    for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "tools").glob("*.py")]:
+    for path in [*(ROOT / "helpers").rglob("*.py"), *(ROOT / "tools").glob("*.py")]:
         found |= set(pattern.findall(path.read_text(encoding="utf-8")))
     for path in (ROOT / "notebooks").rglob("*.ipynb"):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:

@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import likelihood, mm, plots, softmax_demo, surprise_curve, widgets
+from helpers import plots, widgets
+from helpers.lessons import likelihood_vs_probability as likelihood
+from helpers.lessons import log_softmax_and_shapes as softmax
+from helpers.lessons import mm_surprise_game as mm
+from helpers.lessons import start_here
 from tools import book, frames, nav
 
 START = nav.lesson_paths()[0]  # 00_start_here: one light notebook with one widget
@@ -30,17 +34,17 @@ def pixels(png) -> np.ndarray:
 # --- Lesson.settle and Lesson.frame: what the generator calls ----------------------------------
 
 def test_frame_draws_a_setting_without_moving_the_controls():
-    lesson = surprise_curve.surprise_lesson()
+    lesson = start_here.surprise_widget()
     before = lesson.values(), lesson.readout.value, lesson.live.image.value
     image, readout = lesson.frame({"q": 0.5})
     assert (lesson.values(), lesson.readout.value, lesson.live.image.value) == before
-    assert readout == surprise_curve.describe(surprise_curve.surprise_of(0.5))
+    assert readout == start_here.describe_surprise(start_here.surprise_of(0.5))
     lesson.controls["q"].value = 0.5  # the live widget at the same setting draws the same picture
     assert np.abs(np.asarray(image.convert("RGB"), dtype=int) - pixels(lesson.live.image.value)).max() == 0
 
 
 def test_settle_applies_the_widgets_own_links_and_clamps():
-    lesson = likelihood.two_views_lesson()  # k's maximum follows n
+    lesson = likelihood.two_views_widget()  # k's maximum follows n
     updates = lesson.updates
     assert lesson.settle({"theta": 0.5, "n": 4, "k": 9}) == {"theta": 0.5, "n": 4, "k": 4}
     assert lesson.settle({"theta": 2.0, "n": 10, "k": 3})["theta"] == 1.0  # the slider's range
@@ -50,7 +54,7 @@ def test_settle_applies_the_widgets_own_links_and_clamps():
 def test_record_lessons_collects_every_lesson_made():
     seen = widgets.record_lessons()
     try:
-        a, b = surprise_curve.surprise_lesson(), softmax_demo.temperature_lesson()
+        a, b = start_here.surprise_widget(), softmax.softmax_temperature_widget()
         assert seen == [a, b]
     finally:
         widgets._recorded = None
@@ -59,7 +63,7 @@ def test_record_lessons_collects_every_lesson_made():
 # --- grids ----------------------------------------------------------------------------------------
 
 def test_one_slider_keeps_all_its_positions_up_to_axis_max():
-    grid = frames.grid_for(surprise_curve.surprise_lesson())
+    grid = frames.grid_for(start_here.surprise_widget())
     q = grid["q"]
     assert len(q["values"]) == 100 <= frames.AXIS_MAX[1]
     assert q["values"][0] == 0.01 and q["values"][-1] == 1.0 and 0.25 in q["values"]
@@ -67,7 +71,7 @@ def test_one_slider_keeps_all_its_positions_up_to_axis_max():
 
 
 def test_two_sliders_are_thinned_through_the_saved_value_within_the_budget():
-    lesson = softmax_demo.temperature_lesson()  # 50 x 25 native positions
+    lesson = softmax.softmax_temperature_widget()  # 50 x 25 native positions
     grid = frames.grid_for(lesson)
     sizes = [len(g["values"]) for g in grid.values()]
     assert all(n <= frames.AXIS_MAX[2] for n in sizes) and np.prod(sizes) <= frames.MAX_FRAMES
@@ -87,7 +91,7 @@ def test_a_dropdown_contributes_every_option_and_a_log_slider_a_log_grid():
 
 
 def test_static_grid_overrides_the_rule_and_an_unknown_control_has_no_grid():
-    lesson = likelihood.two_views_lesson()
+    lesson = likelihood.two_views_widget()
     grid = frames.grid_for(lesson)
     assert grid["n"]["values"] == [10, 20, 30] and grid["k"]["values"] == list(range(31))
     text = widgets.Lesson({"t": ipywidgets.Text("a")}, compute=lambda t: t)
@@ -103,13 +107,13 @@ def test_slider_strides_keep_ends_and_saved_value_when_they_can():
 # --- frames: the widget's own code, shared when identical, links snapped ------------------------
 
 def test_every_frame_and_readout_is_what_the_widget_shows_at_that_setting(tmp_path):
-    lesson = surprise_curve.surprise_lesson()
+    lesson = start_here.surprise_widget()
     desc, out = describe(lesson, tmp_path)
     q = desc["controls"][0]
     assert not desc["frozen"] and len(desc["frame_of"]) == len(q["values"])
     for i in (0, 24, 50, len(q["values"]) - 1):
         value = q["values"][i]
-        assert desc["readouts"][desc["readout_of"][i]] == surprise_curve.describe(surprise_curve.surprise_of(value))
+        assert desc["readouts"][desc["readout_of"][i]] == start_here.describe_surprise(start_here.surprise_of(value))
         lesson.controls["q"].value = value  # the live widget, moved by hand
         frame = pixels((out / desc["frames"][desc["frame_of"][i]]).read_bytes())
         live = pixels(lesson.live.image.value)
@@ -141,7 +145,7 @@ class _Flat:
 
 
 def test_a_setting_the_links_forbid_snaps_to_where_the_live_widget_goes(tmp_path):
-    lesson = likelihood.two_views_lesson()
+    lesson = likelihood.two_views_widget()
     lesson.static_grid = {"theta": (0.3, 0.5, 0.1), "n": (10, 20, 10), "k": (0, 12, 1)}  # fewer frames
     desc, _ = describe(lesson, tmp_path)
     sizes = [len(c["values"]) for c in desc["controls"]]
@@ -155,22 +159,22 @@ def test_a_setting_the_links_forbid_snaps_to_where_the_live_widget_goes(tmp_path
     assert desc["snap"][asked] == landed and desc["frame_of"][asked] == desc["frame_of"][landed]
     assert len(desc["snap"]) == 3 * 2 and len(desc["frames"]) == 3 * (11 + 13)  # k = 11, 12 when n = 10
     r = likelihood.two_views(theta=theta[2], n=n[0], k=k[10])
-    assert desc["readouts"][desc["readout_of"][asked]] == likelihood.describe(r)
+    assert desc["readouts"][desc["readout_of"][asked]] == likelihood.describe_two_views(r)
 
 
 def test_a_setting_the_code_rejects_is_a_clear_build_error(tmp_path):
     lesson = widgets.Lesson({"q": widgets.slider(0.5, 0.0, 1.0, 0.25, "q")},
-                            compute=surprise_curve.surprise_of, readout=surprise_curve.describe)
+                            compute=start_here.surprise_of, readout=start_here.describe_surprise)
     with pytest.raises(RuntimeError, match=r"fails at \{'q': 0.0\}.*static_grid"):
         describe(lesson, tmp_path)
 
 
 def test_widgets_whose_state_needs_the_kernel_stay_still(tmp_path):
-    game = mm.belief_lesson()
+    game = mm.belief_widget()
     desc, out = describe(game, tmp_path)
     assert desc["frozen"] == game.static_note and "draw" in desc["frozen"] and not list(out.glob("*.png"))
     button = ipywidgets.Button(description="go")
-    lesson = surprise_curve.surprise_lesson()
+    lesson = start_here.surprise_widget()
     lesson.children = [*lesson.children, button]  # a button and no note: kept still too
     assert describe(lesson, tmp_path)[0]["frozen"] == "Its buttons need the live course."
 
@@ -183,7 +187,7 @@ def drawn(tmp_path_factory):
     folder = tmp_path_factory.mktemp("frames")
     nb = nbformat.read(START, as_version=4)
     (cell_id,) = frames.widget_views(nb)
-    lesson = surprise_curve.surprise_lesson()  # what that cell runs
+    lesson = start_here.surprise_widget()  # what that cell runs
     return folder, {"widgets": {cell_id: [frames.describe_lesson(lesson, lesson, folder)]}}
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import base64
 import concurrent.futures
-import copy
 import hashlib
 import html
 import json

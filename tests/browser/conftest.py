@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from lab_driver import ROOT, LabServer, chromium_problem, launch_chromium, stage_course
+from tools.browser import ROOT, LabServer, chromium_problem, launch_chromium, stage_course
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 

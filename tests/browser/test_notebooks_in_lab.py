@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from lab_driver import (TEXT_REPR_PATTERNS, NotebookPage, committed_counts, course_notebooks,
+from tools.browser import (TEXT_REPR_PATTERNS, NotebookPage, committed_counts, course_notebooks,
                         slider_label)
 
 NOTEBOOKS = course_notebooks()
@@ -37,7 +37,9 @@ def _check_sliders(nb: NotebookPage, lesson, name: str) -> list[str]:
         label = slider_label(handle)
         for direction in (+1, -1):  # one step each way: both directions must redraw
             keys = []
-            if not _figure_changes(nb, lesson, lambda: keys.append(nb.press_slider(handle, direction))):
+            def press(keys=keys, handle=handle, direction=direction):
+                keys.append(nb.press_slider(handle, direction))
+            if not _figure_changes(nb, lesson, press):
                 problems.append(f"{name}: slider {label!r}, key {keys[-1] if keys else '?'} "
                                 f"(value now {handle.get_attribute('aria-valuenow')}): "
                                 f"the figure did not change within {MOVE_TIMEOUT} s")
@@ -49,7 +51,7 @@ def _check_buttons(nb: NotebookPage, lesson, name: str) -> list[str]:
     buttons = lesson.buttons()
     for i, button in enumerate(buttons):
         text = (button.text_content() or button.get_attribute("title") or "").strip() or f"button {i}"
-        if _figure_changes(nb, lesson, lambda: button.click()):
+        if _figure_changes(nb, lesson, button.click):
             continue
         # A button may have nothing to do yet (e.g. "reset" before any draw, or the
         # toggle already selected): press the others once, then it must act.
@@ -58,7 +60,7 @@ def _check_buttons(nb: NotebookPage, lesson, name: str) -> list[str]:
                 before = lesson.figure_state()
                 other.click()
                 nb.wait_figure_change(lesson, before, 3)
-        if not _figure_changes(nb, lesson, lambda: button.click()):
+        if not _figure_changes(nb, lesson, button.click):
             problems.append(f"{name}: button {text!r}: the figure did not change within {MOVE_TIMEOUT} s")
     return problems
 
