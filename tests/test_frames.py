@@ -96,6 +96,9 @@ def test_static_grid_overrides_the_rule_and_an_unknown_control_has_no_grid():
     assert grid["n"]["values"] == [10, 20, 30] and grid["k"]["values"] == list(range(31))
     text = widgets.Lesson({"t": ipywidgets.Text("a")}, compute=lambda t: t)
     assert "no finite grid" in frames.grid_for(text)["error"]
+    lesson.static_grid = {"theta": (0.0, 1.0, 0.1), "m": (0, 3, 1)}
+    with pytest.raises(ValueError, match="'m', which is not one of its sliders"):
+        frames.grid_for(lesson)
 
 
 def test_slider_strides_keep_ends_and_saved_value_when_they_can():

@@ -84,7 +84,10 @@ def slider_strides(natives: list[tuple[int, int]], *, axis_max: int, budget: int
     by the number of options of the other controls).
     """
     strides = [max(1, math.ceil((n - 1) / max(axis_max - 1, 1))) for n, _ in natives]
-    counts = lambda: [_stride_count(n, i0, s) for (n, i0), s in zip(natives, strides)]  # noqa: E731
+
+    def counts() -> list[int]:
+        return [_stride_count(n, i0, s) for (n, i0), s in zip(natives, strides)]
+
     while math.prod(counts()) > budget:
         c = counts()
         biggest = max(range(len(c)), key=lambda j: c[j])
@@ -112,6 +115,10 @@ def grid_for(lesson) -> dict:
     if bad:
         return {"error": f"control {bad[0]!r} ({type(lesson.controls[bad[0]]).__name__}) has no finite grid"}
     own = dict(lesson.static_grid or {})
+    for name in own:
+        if kinds.get(name) not in ("slider", "log"):
+            raise ValueError(f"{lesson.title!r}: static_grid names {name!r}, which is not one of its sliders "
+                             f"({', '.join(n for n, k in kinds.items() if k in ('slider', 'log'))})")
     grids, native = {}, {}
     for name, control in lesson.controls.items():
         kind = kinds[name]
@@ -148,7 +155,7 @@ def grid_for(lesson) -> dict:
             fmt = "{:" + control.readout_format + "}" if hasattr(control, "readout_format") else "{}"
             # as the slider's own label writes them (d3-format: a true minus sign)
             g["labels"] = [fmt.format(v).replace("-", "\u2212") for v in g["values"]]
-            g["lo"], g["step"] = scale[0], g["step"]
+            g["lo"], g["step"] = scale[0], _round(g["step"], integer)
             del g["n"]
         out[name] = g
     total = math.prod(len(g["values"]) for g in out.values())
@@ -187,9 +194,7 @@ def encode(image) -> bytes:
     return buf.getvalue()
 
 
-def _nearest(values: list, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return values.index(value)
+def _nearest(values: list[float], value: float) -> int:
     return min(range(len(values)), key=lambda i: abs(values[i] - value))
 
 
