@@ -224,14 +224,14 @@ def _grid_text(control: dict) -> str:
     return f"{name} {labels[0]} to {labels[-1]} {spacing} ({len(labels)} positions)"
 
 
-def fit_frames(nb, made: dict, folder: Path, url: str) -> dict:
+def fit_frames(nb, made: dict, folder: Path, url: str, page: str = "this notebook") -> dict:
     """Fit the drawn frames to the committed notebook `nb` (changed in place); return the page's manifest.
 
     For each widget the notebook displays: find its controls, figure and readout in the
     committed widget state (by their place in the widget tree), set each slider's range
     and step to its grid, check the saved readout is the one the frames' code gives, and
     add a line under the widget saying what moves here. `url`: the frames' folder as the
-    page links to it.
+    page links to it; `page`: the notebook's name, for error messages.
     """
     manifest = {"widgets": [], "frozen": []}
     meta = nb.metadata.get("widgets", {}).get(WIDGET_STATE)
@@ -249,7 +249,7 @@ def fit_frames(nb, made: dict, folder: Path, url: str) -> dict:
                 manifest["frozen"].append({"title": desc["title"], "root": root, "note": desc["frozen"]})
                 note = f"Static edition: this widget stays as saved. {desc['frozen']}"
             else:
-                manifest["widgets"].append(_fit_widget(state, root, desc, url, nb.metadata.get("title", "")))
+                manifest["widgets"].append(_fit_widget(state, root, desc, url, page))
                 grid = " × ".join(_grid_text(c) for c in desc["controls"])
                 note = (f"Static edition: no Python runs here, so this widget shows figures drawn ahead "
                         f"by its own code at {grid}. The live course computes any setting.")
@@ -266,14 +266,14 @@ def _fit_widget(state: dict, root: str, desc: dict, url: str, page: str) -> dict
     drawn = desc["readouts"][desc["readout_of"][desc["saved"]]]
     if saved_html != drawn or saved_html != desc["saved_readout"]:
         raise StaleOutputs(f"{page}: the widget {desc['title']!r} reads {saved_html!r} in the saved outputs "
-                           f"but {drawn!r} when its code runs now: run `make outputs` for this notebook")
+                           f"but {drawn!r} when its code runs now: run `make outputs` for it")
     controls = []
     for c in desc["controls"]:
         model = _model_at(state, root, c["path"])
         name = state[model]["model_name"]
         if name not in MODEL_KINDS[c["kind"]]:
             raise StaleOutputs(f"{page}: {desc['title']!r}: control {c['name']!r} is a {name} in the saved "
-                               f"widget state, not a {c['kind']}: run `make outputs` for this notebook")
+                               f"widget state, not a {c['kind']}: run `make outputs` for it")
         if c["kind"] in ("slider", "log"):  # the slider steps through exactly the grid
             top = c["lo"] + (len(c["values"]) - 1) * c["step"]
             state[model]["state"].update(min=c["lo"], max=float(f"{top:.10g}") if isinstance(top, float) else top,
@@ -313,7 +313,7 @@ def build(out: Path, cache: Path = VENDOR_CACHE, *, frames_cache: Path = FRAMES_
         if path in drawn:
             folder, made = drawn[path]
             target = out / "frames" / path.stem
-            manifest = fit_frames(nb, made, folder, f"frames/{path.stem}/")
+            manifest = fit_frames(nb, made, folder, f"frames/{path.stem}/", page=path.name)
             target.mkdir(parents=True)
             for w in manifest["widgets"]:
                 for url in w["frames"]:
