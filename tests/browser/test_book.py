@@ -181,7 +181,7 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
                 control.locator(".noUi-handle").focus()
                 root.evaluate(WATCH_ONE_FRAME)
                 page.keyboard.press(key)
-                page.wait_for_function("window.__courseMove !== undefined", timeout=5_000)
+                page.wait_for_function("window.__courseMove !== undefined", timeout=20_000)
                 seen = page.evaluate("window.__courseMove")
             elif c["kind"] == "select":
                 point = unflat(now, sizes)
