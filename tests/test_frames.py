@@ -207,8 +207,10 @@ def test_fitting_sets_the_sliders_to_the_grid_and_notes_the_widget(drawn):
     notes = [o for c in nb.cells for o in c.get("outputs", []) if "course-static-note" in str(o.get("data", {}))]
     assert len(notes) == 1 and "belief q 0.01 to 1.00 in steps of 0.01 (100 positions)" in notes[0]["data"]["text/html"]
     json.dumps(manifest)  # the page reads it as JSON
-    assert {"title", "root", "image", "readout", "controls", "frames", "frame_of", "readouts",
+    assert {"title", "root", "image", "alt", "readout", "controls", "frames", "frame_of", "readouts",
             "readout_of", "snap", "saved"} <= set(w)
+    # the frames carry the view's text alternative, the one the saved widget's image has
+    assert w["alt"] == start_here.SurpriseView.alt == state[w["image"]]["state"]["tooltip"]
     assert "surprise of an outcome" in book.banner_widgets(manifest)
 
 
@@ -220,3 +222,23 @@ def test_a_saved_readout_the_code_no_longer_gives_is_reported(drawn):
             d["readouts"] = [r.replace("nats", "bits") for r in d["readouts"]]
     with pytest.raises(book.StaleOutputs, match="make outputs"):
         book.fit_frames(nbformat.read(START, as_version=4), stale, folder, "frames/x/")
+
+
+def test_a_saved_alt_text_the_view_no_longer_has_is_reported(drawn):
+    folder, made = drawn
+    stale = copy.deepcopy(made)
+    for descs in stale["widgets"].values():
+        for d in descs:
+            d["alt"] = "A different description of the surprise curve than the saved one."
+    with pytest.raises(book.StaleOutputs, match="alt text.*make outputs"):
+        book.fit_frames(nbformat.read(START, as_version=4), stale, folder, "frames/x/")
+
+
+def test_the_size_table_goes_between_the_readme_marks_only(tmp_path):
+    readme = tmp_path / "README.md"
+    start, end = book.README_MARKS
+    readme.write_text(f"before\n{start}| old |\n{end}\nafter\n", encoding="utf-8")
+    book.write_readme_table("| new |", readme)
+    book.write_readme_table("| newer |", readme)  # again: the marks stay, one table between them
+    assert readme.read_text(encoding="utf-8") == f"before\n{start}| newer |\n{end}\nafter\n"
+    assert start in book.README.read_text(encoding="utf-8")  # the real README has the marks

@@ -309,6 +309,10 @@ def _fit_widget(state: dict, root: str, desc: dict, url: str, page: str) -> dict
     if saved_html != drawn or saved_html != desc["saved_readout"]:
         raise StaleOutputs(f"{page}: the widget {desc['title']!r} reads {saved_html!r} in the saved outputs "
                            f"but {drawn!r} when its code runs now: run `make outputs` for it")
+    saved_alt = state[image]["state"].get("tooltip") if image is not None else None
+    if saved_alt != desc["alt"]:
+        raise StaleOutputs(f"{page}: the figure of {desc['title']!r} has the alt text {saved_alt!r} in the saved "
+                           f"outputs but {desc['alt']!r} when its code runs now: run `make outputs` for it")
     controls = []
     for c in desc["controls"]:
         model = _model_at(state, root, c["path"])
@@ -320,9 +324,10 @@ def _fit_widget(state: dict, root: str, desc: dict, url: str, page: str) -> dict
             top = c["lo"] + (len(c["values"]) - 1) * c["step"]
             state[model]["state"].update(min=c["lo"], max=float(f"{top:.10g}") if isinstance(top, float) else top,
                                          step=c["step"])
-        controls.append({"name": c["name"], "model": model, "kind": c["kind"], "values": c["values"],
-                         "labels": c["labels"]})
-    return {"title": desc["title"], "root": root, "image": image, "readout": readout, "controls": controls,
+        controls.append({"name": c["name"], "description": c["description"], "model": model, "kind": c["kind"],
+                         "values": c["values"], "labels": c["labels"]})
+    return {"title": desc["title"], "root": root, "image": image, "alt": desc["alt"], "readout": readout,
+            "controls": controls,
             "frames": [f"{url}{name}" for name in desc["frames"]], "frame_of": desc["frame_of"],
             "readouts": desc["readouts"], "readout_of": desc["readout_of"],
             "snap": desc["snap"], "saved": desc["saved"], "seconds": desc["seconds"]}
@@ -377,34 +382,50 @@ def build(out: Path, cache: Path = VENDOR_CACHE, *, frames_cache: Path = FRAMES_
     return pages
 
 
+README = ROOT / "README.md"
+README_MARKS = ("<!-- static-sizes:start -->\n", "<!-- static-sizes:end -->")
+
+
 def size_table(out: Path) -> str:
-    """Markdown: each lesson page's size, its frames, and what moves (the README's table)."""
+    """Markdown: each lesson's widgets (grid, or kept still), frames and page size (the README's table)."""
     def mb(n: int) -> str:
         return f"{n / 1e6:.1f}"
 
     def size(p: Path) -> int:
+        if not p.exists():
+            return 0
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
 
-    rows = ["| page | page MB | frames MB | moves here (positions) | needs the live course |", "|---|---:|---:|---|---|"]
+    rows = ["| lesson | widget: grid (positions per control) | frames MB | page MB |", "|---|---|---:|---:|"]
     for path in nav.lesson_paths():
         page, folder = out / f"{path.stem}.html", out / "frames" / path.stem
         manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() \
             else {"widgets": [], "frozen": []}
-        moving = ", ".join(f"{w['title']} ({' × '.join(str(len(c['values'])) for c in w['controls'])})"
-                           for w in manifest["widgets"]) or "–"
-        frozen = ", ".join(w["title"] for w in manifest["frozen"]) or "–"
-        rows.append(f"| {path.stem[:2]} | {mb(size(page))} | {mb(size(folder) if folder.exists() else 0)} | "
-                    f"{moving} | {frozen} |")
-    rest = size(out) - sum(size(out / f"{p.stem}.html") for p in nav.lesson_paths()) - size(out / "frames")
-    rows.append(f"| all else (solutions, glossary, `_static/`) | {mb(rest)} | | | |")
-    rows.append(f"| **site/** | **{mb(size(out))}** | | | |")
+        parts = [f"{w['title']}: " + " × ".join(f"{c.get('description') or c['name']} {len(c['values'])}"
+                                                for c in w["controls"]) for w in manifest["widgets"]]
+        parts += [f"{w['title']}: **stays as saved** (needs the live course)" for w in manifest["frozen"]]
+        rows.append(f"| {path.stem[:2]} | {'; '.join(parts) or 'no lesson widget'} | {mb(size(folder))} | "
+                    f"{mb(size(page))} |")
+    lessons = sum(size(out / f"{p.stem}.html") for p in nav.lesson_paths())
+    rows.append(f"| | solutions, glossary, the scripts and MathJax in `_static/` | | "
+                f"{mb(size(out) - lessons - size(out / 'frames'))} |")
+    rows.append(f"| | **all of `site/`** (budget: 100 MB) | **{mb(size(out / 'frames'))}** | **{mb(size(out))}** |")
     return "\n".join(rows)
+
+
+def write_readme_table(table: str, readme: Path = README) -> None:
+    """Put `table` between the README's static-sizes marks."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = README_MARKS
+    a, b = text.index(start) + len(start), text.index(end)
+    readme.write_text(text[:a] + table + "\n" + text[b:], encoding="utf-8")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "site")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks drawn at once (default 2)")
+    parser.add_argument("--readme", action="store_true", help="also write the size table into README.md")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     pages = build(args.out, jobs=args.jobs)
@@ -416,7 +437,11 @@ def main(argv=None) -> int:
                       f"a coarser Lesson.static_grid would make `make book` and `make test` faster")
     print(f"wrote {len(pages)} pages to {args.out}/ in {time.perf_counter() - start:.0f} s "
           f"(open {args.out / 'index.html'})")
-    print(size_table(args.out))
+    table = size_table(args.out)
+    print(table)
+    if args.readme:
+        write_readme_table(table)
+        print(f"updated the table in {README.name}")
     return 0
 
 

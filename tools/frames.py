@@ -14,7 +14,8 @@ For one lesson notebook, `generate()`:
      as notebook 02's k <= n apply), then `Lesson.frame` (compute -> view.update ->
      render, the code a slider move runs) for the values the controls took;
    - stores each frame as a palette PNG named by its content hash (identical frames are
-     stored once) and the readout text;
+     stored once) and the readout text; the widget's figure keeps the view's alt text
+     (`Lesson.alt`), which the description carries for the page;
 3. returns one description per widget: the grid, which frame and readout belong to each
    point, and where the controls, figure and readout sit inside the widget, as child
    indices from its root (so tools/book.py can find them in the committed widget state,
@@ -220,7 +221,9 @@ def describe_lesson(lesson, root, out: Path) -> dict:
     paths = {"lesson": _widget_path(root, lesson),
              "image": _widget_path(root, lesson.live.image) if lesson.live is not None else None,
              "readout": _widget_path(root, lesson.readout)}
-    desc = {"title": lesson.title, "paths": paths, "frozen": None}
+    # the figure's text alternative: the view's .alt (or the Lesson's alt), as the live widget's image carries it
+    desc = {"title": lesson.title, "paths": paths, "alt": lesson.alt if lesson.live is not None else None,
+            "frozen": None}
     if lesson.static_note:
         desc["frozen"] = lesson.static_note
     elif _has_buttons(lesson):

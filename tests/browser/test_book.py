@@ -160,7 +160,7 @@ WATCH_ONE_FRAME = """root => {
   document.addEventListener('keydown', () => {
     const before = {src: img.getAttribute('src'), readout: text.textContent};
     requestAnimationFrame(() => { window.__courseMove = {before, src: img.getAttribute('src'),
-      readout: text.textContent, shown: img.complete && img.naturalWidth > 0,
+      readout: text.textContent, shown: img.complete && img.naturalWidth > 0, alt: img.getAttribute('alt'),
       point: Number(root.getAttribute('data-course-point'))}; });
   }, {capture: true, once: true});
 }"""
@@ -238,6 +238,7 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
                 control.locator("select").select_option(index=c["values"][point[axis]])
                 seen = root.evaluate("""root => ({src: root.querySelector('img.widget-image').getAttribute('src'),
                     readout: root.querySelector('.course-readout').textContent,
+                    alt: root.querySelector('img.widget-image').getAttribute('alt'),
                     point: Number(root.getAttribute('data-course-point'))})""")
             else:
                 continue
@@ -247,6 +248,7 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
             assert seen["point"] == target, what
             assert seen["src"] == w["frames"][w["frame_of"][target]], f"{what}: wrong figure"
             assert seen["readout"] == expected_text, f"{what}: the readout is not the manifest's"
+            assert w["alt"] and seen["alt"] == w["alt"], f"{what}: the figure lost its view's alt text"
             if c["kind"] in ("slider", "log"):  # all of this within one animation frame of the key press
                 assert seen["shown"], f"{what}: the new frame was not ready to paint"
                 if w["frame_of"][target] != w["frame_of"][now]:

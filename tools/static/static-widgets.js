@@ -6,8 +6,9 @@
 // 2. Makes each lesson widget listed in the page's manifest (<script id="course-frames">,
 //    written by tools/book.py) move with no kernel: when one of its controls changes, the
 //    figure shows the frame drawn ahead for that grid point (tools/frames.py, the widget's own
-//    code) and the readout shows its text. Only the <img>'s src changes, so its alt text and
-//    the sliders' keyboard handling stay as they are.
+//    code) and the readout shows its text. The figure carries the view's alt text (the
+//    manifest's "alt", the live widget's tooltip) as its alt and title; only its src changes
+//    on a move, so the alt text and the sliders' keyboard handling stay as they are.
 //
 // Frames are fetched lazily: the neighbours of the saved setting at once, all of a widget's
 // frames the first time a pointer or the keyboard focus enters it. For tests: each moving
@@ -92,6 +93,9 @@
     }
     var readout = await manager.get_model(w.readout);
     var images = w.image ? await viewElements(await manager.get_model(w.image)) : [];
+    if (w.alt) {  // a real alt, not only the title the widget's tooltip gives
+      images.forEach(function (img) { img.setAttribute("alt", w.alt); img.setAttribute("title", w.alt); });
+    }
     var roots = await viewElements(await manager.get_model(w.root));
     var sizes = w.controls.map(function (c) { return c.values.length; });
     var kept = {};  // url -> Image: fetched and decoded frames stay in memory
