@@ -401,8 +401,9 @@ def size_table(out: Path) -> str:
         page, folder = out / f"{path.stem}.html", out / "frames" / path.stem
         manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() \
             else {"widgets": [], "frozen": []}
-        parts = [f"{w['title']}: " + " × ".join(f"{c.get('description') or c['name']} {len(c['values'])}"
-                                                for c in w["controls"]) for w in manifest["widgets"]]
+        parts = [f"{w['title']}: " + " × ".join(
+            f"{c.get('description') or c['name']} {len(c['values'])}" + (" (log scale)" if c["kind"] == "log" else "")
+            for c in w["controls"]) for w in manifest["widgets"]]
         parts += [f"{w['title']}: **stays as saved** (needs the live course)" for w in manifest["frozen"]]
         rows.append(f"| {path.stem[:2]} | {'; '.join(parts) or 'no lesson widget'} | {mb(size(folder))} | "
                     f"{mb(size(page))} |")
