@@ -209,6 +209,7 @@ def test_fitting_sets_the_sliders_to_the_grid_and_notes_the_widget(drawn):
     json.dumps(manifest)  # the page reads it as JSON
     assert {"title", "root", "image", "alt", "readout", "controls", "frames", "frame_of", "readouts",
             "readout_of", "snap", "saved"} <= set(w)
+    assert "seconds" not in w  # no timings in what the page gets: two builds give the same manifest
     # the frames carry the view's text alternative, the one the saved widget's image has
     assert w["alt"] == start_here.SurpriseView.alt == state[w["image"]]["state"]["tooltip"]
     assert "surprise of an outcome" in book.banner_widgets(manifest)

@@ -330,7 +330,7 @@ def _fit_widget(state: dict, root: str, desc: dict, url: str, page: str) -> dict
             "controls": controls,
             "frames": [f"{url}{name}" for name in desc["frames"]], "frame_of": desc["frame_of"],
             "readouts": desc["readouts"], "readout_of": desc["readout_of"],
-            "snap": desc["snap"], "saved": desc["saved"], "seconds": desc["seconds"]}
+            "snap": desc["snap"], "saved": desc["saved"]}  # no timings: two builds give the same manifest
 
 
 def title_of(nb, fallback: str) -> str:
@@ -430,9 +430,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     pages = build(args.out, jobs=args.jobs)
-    for path in nav.lesson_paths():  # widgets that make the build slow (make test builds the site too)
-        manifest = args.out / "frames" / path.stem / "manifest.json"
-        for w in json.loads(manifest.read_text())["widgets"] if manifest.exists() else []:
+    # widgets that make the build slow (make test builds the site too): their timings, from the cache
+    for path, (_, made) in lesson_frames(nav.lesson_paths(), jobs=args.jobs).items():
+        for w in (d for descs in made["widgets"].values() for d in descs if d and not d["frozen"]):
             if w["seconds"] > SLOW_WIDGET_SECONDS:
                 print(f"note: {path.stem}: drawing {w['title']!r} ahead took {w['seconds']:.0f} s; "
                       f"a coarser Lesson.static_grid would make `make book` and `make test` faster")
