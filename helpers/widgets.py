@@ -9,6 +9,11 @@
 into the notebook). Right after a lesson widget, a notebook calls the same compute
 function with set values and prints the numbers, so a reader without a kernel sees a
 result and nbval checks it.
+
+The static edition (`make book`, tools/frames.py) reuses the same code with no kernel in
+the page: it walks each Lesson's controls over a grid, and for every point `frame()` runs
+compute -> view.update -> render, exactly as a slider move does, and saves the picture and
+the readout. `record_lessons()` lets it find the Lessons a notebook makes.
 """
 from __future__ import annotations
 
@@ -23,6 +28,15 @@ from traitlets import Unicode
 
 # Jupyter cuts a widget's text form at 110 characters: keep this short (titles <= 30 chars).
 FALLBACK = "[interactive widget: {title} · if you see this text, see README Troubleshooting]"
+
+_recorded: list | None = None
+
+
+def record_lessons() -> list:
+    """From now on, append every Lesson created to the returned list (used by tools/frames.py)."""
+    global _recorded
+    _recorded = []
+    return _recorded
 
 
 class DescribedImage(widgets.Image):
@@ -64,8 +78,8 @@ class LiveFigure:
         """Call after changing something static (limits, ticks, titles): the next refresh redraws all."""
         self.background = None
 
-    def render(self) -> bytes:
-        """Draw the current state and return it as PNG bytes."""
+    def draw(self) -> Image.Image:
+        """Draw the current state (blitting over the cached background) and return it as an RGBA image."""
         if self.background is None:
             self.canvas.draw()
             self.fig.set_layout_engine("none")  # freeze the layout computed by that draw
@@ -75,9 +89,12 @@ class LiveFigure:
         for artist in self.animated:
             self.fig.draw_artist(artist)
         width, height = self.canvas.get_width_height()
-        img = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+
+    def render(self) -> bytes:
+        """Draw the current state and return it as PNG bytes."""
         buf = io.BytesIO()
-        img.save(buf, format="png", compress_level=1)  # fast to encode; PNGs stay small
+        self.draw().save(buf, format="png", compress_level=1)  # fast to encode; PNGs stay small
         return buf.getvalue()
 
     def refresh(self) -> None:
@@ -102,7 +119,18 @@ class Lesson(widgets.VBox):
         controls row, so a widget arranges its controls without rewriting `children`.
 
     Top to bottom: header, the controls row, footer, the figure, the readout.
+
+    For the static edition (tools/frames.py), two optional attributes:
+    static_note: set it when the widget's state needs the kernel (random draws, buttons):
+        one line saying what the live course adds. The widget then stays at its saved
+        state in the static pages. A Lesson with buttons and no note is kept still too.
+    static_grid: {control name: (lo, hi, step)} to choose a control's positions in the
+        static pages yourself (in the control's own units; the exponent for a log slider).
+        Without it, tools/frames.py picks a grid from the sliders' range and step.
     """
+
+    static_note: str | None = None
+    static_grid: dict | None = None
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable,
                  view=None, readout: Callable | None = None, *, title: str = "lesson widget",
@@ -130,9 +158,12 @@ class Lesson(widgets.VBox):
         super().__init__(children=children)
         self.add_class("course-lesson")  # the browser tests find lesson widgets by this class
         self.readout.add_class("course-readout")
+        self._quiet = False
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.update()
+        if _recorded is not None:
+            _recorded.append(self)
 
     def values(self) -> dict:
         return {name: control.value for name, control in self.controls.items()}
@@ -148,7 +179,36 @@ class Lesson(widgets.VBox):
         self.updates += 1
 
     def _on_change(self, change) -> None:
-        self.update()
+        if not self._quiet:
+            self.update()
+
+    def settle(self, values: Mapping) -> dict:
+        """Set the controls to `values` without redrawing; return the values they then hold.
+
+        Validators and links apply as in the live widget (a slider clamps to its range; in
+        notebook 02, k's maximum follows n), so the result can differ from `values`.
+        """
+        self._quiet = True
+        try:
+            for _ in range(2):  # twice, so a link that depends on a later control has settled too
+                for name, value in values.items():
+                    self.controls[name].value = value
+        finally:
+            self._quiet = False
+        return self.values()
+
+    def frame(self, values: Mapping) -> tuple[Image.Image | None, str]:
+        """(figure, readout HTML) the widget shows at these control values; the controls are not moved.
+
+        The same compute -> view.update -> render as a slider move. The view keeps that
+        state afterwards: call `update()` to show the controls' own values again.
+        """
+        result = self.compute(**values)
+        image = None
+        if self.view is not None:
+            self.view.update(result)
+            image = self.live.draw().copy()
+        return image, (self.readout_fn(result) if self.readout_fn is not None else "")
 
     def __repr__(self) -> str:  # what a reader without the widget manager sees
         return FALLBACK.format(title=self.title)

@@ -267,8 +267,11 @@ def two_views_widget():
     k = slider(3, 0, 10, 1, "k heads", integer=True)
     # linked before the Lesson observes n: lowering n first clamps k to at most n
     traitlets.dlink((n, "value"), (k, "max"))
-    return Lesson({"theta": theta, "n": n, "k": k}, two_views, TwoViewsView(), describe_two_views,
-                  title="probability vs likelihood for a coin")
+    lesson = Lesson({"theta": theta, "n": n, "k": k}, two_views, TwoViewsView(), describe_two_views,
+                    title="probability vs likelihood for a coin")
+    # the static edition's grid (tools/frames.py): θ in tenths, n = 10, 20, 30, every k <= n
+    lesson.static_grid = {"theta": (0.0, 1.0, 0.1), "n": (10, N_MAX, 10), "k": (0, N_MAX, 1)}
+    return lesson
 
 
 # --- checkers for the exercises -------------------------------------------------------------

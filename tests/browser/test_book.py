@@ -5,10 +5,15 @@ from the site itself, never a CDN), show its figures, and render its embedded wi
 widgets, not as text. Every page must pass axe-core (pinned and checksummed like the
 pages' own scripts, tools.book.AXE; injected here, never shipped) with no serious or
 critical violation, and every figure must carry a text alternative written for it.
+
+Every lesson widget that moves in the static edition must answer an arrow key on each of
+its sliders within one animation frame, with the frame, readout, slider label and the
+figure's alt text the build's manifest gives for the new grid point.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +22,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from tools import book, nav
+from tools import book, frames, nav
 
 NOTEBOOKS = book.NOTEBOOKS
 SOURCES = nav.lesson_paths() + nav.solution_paths()
@@ -144,3 +149,131 @@ def test_axe_reports_what_the_pages_must_not_have(page, axe_script):
                      '</main></body></html>')
     found = {v["id"] for v in axe_violations(page, axe_script)}
     assert {"image-alt", "color-contrast", "aria-input-field-name"} <= found, found
+
+
+LESSON_PAGES = [p.with_suffix(".html").name for p in nav.lesson_paths()]
+# Installed before a key press: on the keydown (capture, so before the slider sees it) note
+# what the widget shows, then in the next animation frame note what it shows then.
+WATCH_ONE_FRAME = """root => {
+  window.__courseMove = undefined;
+  const img = root.querySelector('img.widget-image'), text = root.querySelector('.course-readout');
+  document.addEventListener('keydown', () => {
+    const before = {src: img.getAttribute('src'), readout: text.textContent};
+    requestAnimationFrame(() => { window.__courseMove = {before, src: img.getAttribute('src'),
+      readout: text.textContent, shown: img.complete && img.naturalWidth > 0, alt: img.getAttribute('alt'),
+      point: Number(root.getAttribute('data-course-point'))}; });
+  }, {capture: true, once: true});
+}"""
+
+
+def unflat(index: int, sizes: list[int]) -> list[int]:
+    point = []
+    for k in reversed(sizes):
+        point.insert(0, index % k)
+        index //= k
+    return point
+
+
+def flat(point: list[int], sizes: list[int]) -> int:
+    index = 0
+    for i, k in zip(point, sizes):
+        index = index * k + i
+    return index
+
+
+def next_point(w: dict, now: int, axis: int) -> tuple[str, int]:
+    """The arrow key to press on control `axis` and the grid point the widget should land on.
+
+    Prefers the direction in which both the figure and the readout change.
+    """
+    sizes = [len(c["values"]) for c in w["controls"]]
+    options = []
+    for key, step in (("ArrowRight", 1), ("ArrowLeft", -1)):
+        point = unflat(now, sizes)
+        if 0 <= point[axis] + step < sizes[axis]:
+            point[axis] += step
+            target = w["snap"].get(str(flat(point, sizes)), flat(point, sizes))
+            changes = (w["frame_of"][target] != w["frame_of"][now]) + (w["readout_of"][target] != w["readout_of"][now])
+            options.append((changes, key, target))
+    changes, key, target = max(options, key=lambda o: o[0])
+    return key, target
+
+
+@pytest.mark.parametrize("name", LESSON_PAGES)
+def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
+    url, out = site_url
+    manifest = json.loads((out / "frames" / Path(name).stem / "manifest.json").read_text(encoding="utf-8"))
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(url + name)
+    page.wait_for_selector("body[data-course-widgets=ready]", state="attached", timeout=60_000)
+    # every lesson widget on the page is either in the manifest or listed as kept still
+    assert page.locator(".course-lesson").count() == len(manifest["widgets"]) + len(manifest["frozen"])
+    banner = page.locator(".course-banner").inner_text()
+    notes = page.locator(".course-static-note").all_inner_texts()
+    for w in manifest["frozen"]:
+        assert w["title"] in banner and "live course" in banner
+        assert any("stays as saved" in n and w["note"] in n for n in notes), f"{name}: no note for {w['title']}"
+    for number, w in enumerate(manifest["widgets"]):
+        assert w["title"] in banner, f"{name}: the banner does not say {w['title']!r} moves"
+        root = page.locator(f'[data-course-widget="{number}"]')
+        root.hover()  # a pointer entering the widget fetches all its frames
+        page.wait_for_selector(f'[data-course-widget="{number}"][data-course-frames="ready"]', timeout=60_000)
+        sizes = [len(c["values"]) for c in w["controls"]]
+        for axis, c in enumerate(w["controls"]):
+            control = root.locator(f'[data-course-control="{axis}"]')
+            now = int(root.get_attribute("data-course-point"))
+            if c["kind"] in ("slider", "log"):
+                key, target = next_point(w, now, axis)
+                control.locator(".noUi-handle").focus()
+                root.evaluate(WATCH_ONE_FRAME)
+                page.keyboard.press(key)
+                page.wait_for_function("window.__courseMove !== undefined", timeout=20_000)
+                seen = page.evaluate("window.__courseMove")
+            elif c["kind"] == "select":
+                point = unflat(now, sizes)
+                point[axis] = (point[axis] + 1) % sizes[axis]
+                target = w["snap"].get(str(flat(point, sizes)), flat(point, sizes))
+                control.locator("select").select_option(index=c["values"][point[axis]])
+                seen = root.evaluate("""root => ({src: root.querySelector('img.widget-image').getAttribute('src'),
+                    readout: root.querySelector('.course-readout').textContent,
+                    alt: root.querySelector('img.widget-image').getAttribute('alt'),
+                    point: Number(root.getAttribute('data-course-point'))})""")
+            else:
+                continue
+            what = f"{name}: {w['title']!r}, {c['name']} from point {now}"
+            expected_text = page.evaluate("h => { const d = document.createElement('div'); d.innerHTML = h; "
+                                          "return d.textContent; }", w["readouts"][w["readout_of"][target]])
+            assert seen["point"] == target, what
+            assert seen["src"] == w["frames"][w["frame_of"][target]], f"{what}: wrong figure"
+            assert seen["readout"] == expected_text, f"{what}: the readout is not the manifest's"
+            assert w["alt"] and seen["alt"] == w["alt"], f"{what}: the figure lost its view's alt text"
+            if c["kind"] in ("slider", "log"):  # all of this within one animation frame of the key press
+                assert seen["shown"], f"{what}: the new frame was not ready to paint"
+                if w["frame_of"][target] != w["frame_of"][now]:
+                    assert seen["src"] != seen["before"]["src"], f"{what}: the figure did not change"
+                if w["readout_of"][target] != w["readout_of"][now]:
+                    assert seen["readout"] != seen["before"]["readout"], f"{what}: the readout did not change"
+                assert w["frame_of"][target] != w["frame_of"][now] or w["readout_of"][target] != w["readout_of"][now]
+                label = control.locator(".widget-readout").inner_text().strip()
+                assert label == c["labels"][unflat(target, sizes)[axis]], f"{what}: the slider shows {label}"
+    assert not errors, f"{name}: " + "; ".join(errors[:5])
+
+
+def test_the_frame_generator_is_deterministic(site_url, tmp_path):
+    """A second run of tools/frames.py on lesson 00 gives the very frames the site holds (by hash)."""
+    _, out = site_url
+    path = nav.lesson_paths()[0]
+    site = out / "frames" / path.stem
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    again = frames.generate(path, tmp_path)
+    digests = {folder: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.png")}
+               for folder in (site, tmp_path)}
+    assert digests[site] and digests[site] == digests[tmp_path]
+    for name, digest in digests[site].items():
+        assert name == digest[:16] + ".png"  # a frame's name is the hash of its bytes
+    (w,) = manifest["widgets"]
+    ((d,),) = again["widgets"].values()
+    assert [Path(f).name for f in w["frames"]] == d["frames"]
+    assert (w["frame_of"], w["readouts"], w["readout_of"]) == (d["frame_of"], d["readouts"], d["readout_of"])

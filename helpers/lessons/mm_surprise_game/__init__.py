@@ -218,6 +218,8 @@ def belief_widget(seed: int = 0, mixes: dict[str, Mix] | None = None):
                     header=[intro], footer=[widgets.HBox([bag, guess, units]), buttons])
     view.live = lesson.live
     lesson.state = state
+    lesson.static_note = ("In the live course you draw candies and watch your mean surprise "
+                          "settle on H(p, q).")
     return lesson
 
 
@@ -293,6 +295,8 @@ def hidden_widget(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int
                     title="M&M game 2: the hidden bag",
                     header=[intro], footer=[widgets.HBox([*buttons.children, reveal])])
     lesson.state = state
+    lesson.static_note = ("In the live course you draw from a hidden bag, set your belief, "
+                          "then reveal the bag and your score.")
     return lesson
 
 
