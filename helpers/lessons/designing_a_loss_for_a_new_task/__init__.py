@@ -196,7 +196,7 @@ def draw_regions(axes, x, y, models: dict, x_test, y_test) -> None:
         ax.set(title=f"{name}: class 2 recall {recall[2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
                xlabel="feature x₁")
     axes[0].set_ylabel("feature x₂")
-    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
 
 
 # --- multi-label: sigmoid + BCE per class ------------------------------------------------------
