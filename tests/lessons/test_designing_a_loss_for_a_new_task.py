@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from helpers import losses
 from helpers.lessons import designing_a_loss_for_a_new_task as lesson
+from tests.checker_contract import Table, number_forms
 
 
 def learner_solution(logits, target, weight, pad_index, eps):
@@ -145,24 +146,6 @@ def test_balanced_weights_and_recall():
         lesson.imbalanced_data((10, 10))
 
 
-def test_train_linear_reaches_a_lower_loss_and_restores_threads():
-    x, y = lesson.imbalanced_data((50, 50, 10), seed=2)
-    threads = torch.get_num_threads()
-    W, b = lesson.train_linear(x, y, 3, steps=100)
-    assert torch.get_num_threads() == threads
-    start = F.cross_entropy(torch.zeros(len(y), 3), torch.as_tensor(y)).item()
-    end = F.cross_entropy(torch.as_tensor(x @ W + b), torch.as_tensor(y)).item()
-    assert end < start - 0.2
-
-
-def test_weights_raise_the_minority_recall():
-    r = lesson.imbalance_experiment((300, 300, 30), seed=0)
-    assert r["weighted"]["recall"][2] > r["plain"]["recall"][2] + 0.3
-    assert r["weighted"]["accuracy"] < r["plain"]["accuracy"]
-    assert r["weighted"]["mean_probs"][2] > r["frequencies"][2]
-    assert np.allclose(r["plain"]["mean_probs"].sum(), 1.0)
-
-
 def test_fit_free_logits():
     soft = lesson.fit_free_logits([1, 0, 1, 0], "softmax", steps=300)
     sig = lesson.fit_free_logits([1, 0, 1, 0], "sigmoid", steps=300)
@@ -211,59 +194,6 @@ def test_temperature_widget_moves_bars_and_marker():
     assert "entropy" in widget.readout.value and "3.00" in widget.readout.value
 
 
-def test_bin_index():
-    edges = np.array([-1.0, 0.0, 1.0, 2.0])
-    y = np.array([-5.0, -0.5, 0.0, 0.99, 1.5, 9.0])
-    assert lesson.bin_index(y, edges).tolist() == [0, 0, 1, 1, 2, 2]
-    inside = np.array([-0.5, 0.2, 1.7])
-    assert np.array_equal(lesson.bin_index(inside, edges), np.digitize(inside, edges) - 1)
-    with pytest.raises(ValueError, match="strictly increasing"):
-        lesson.bin_index(y, [0.0, 0.0, 1.0])
-
-
-def test_binning_experiment_fits_mean_and_frequencies():
-    y = lesson.bimodal_targets(n=400, seed=0)
-    edges = np.linspace(-4.5, 4.5, 10)
-    r = lesson.binning_experiment(y, edges)
-    assert r["mse_prediction"] == pytest.approx(y.mean(), abs=1e-6)
-    assert np.allclose(r["bin_probs"], r["frequencies"], atol=0.02)
-    assert r["mode_centre"] == -2.0
-    assert r["near_mse_prediction"] < 0.05
-    assert r["frequencies"].sum() == pytest.approx(1.0)
-
-
-def test_drawing_helpers_draw():
-    fig = Figure()
-    axes = fig.subplots(1, 2)
-    lesson.draw_imbalance(axes, lesson.imbalance_experiment((40, 40, 8), seed=1, steps=20))
-    assert len(axes[0].collections) >= 3 and "recall" in axes[1].get_title()
-    fig2 = Figure()
-    ax = fig2.subplots()
-    y = lesson.bimodal_targets(50)
-    edges = np.linspace(-4.5, 4.5, 10)
-    lesson.draw_binning(ax, y, lesson.binning_experiment(y, edges, steps=10), edges)
-    assert len(ax.patches) == 9
-
-
-def test_check_masked_mean():
-    target = torch.as_tensor(lesson.EX_TARGET)
-    lo = torch.as_tensor(lesson.EX_TOKEN_LOSSES)
-    want = (lo * (target != 0)).sum() / (target != 0).sum()
-    assert lesson.check_masked_mean(want.item()).status == "correct"
-    assert "padding included" in lesson.check_masked_mean(lo.mean().item()).detail
-    assert "sum" in lesson.check_masked_mean(lo.sum().item()).detail
-    per_sequence = (lo[0, :3].mean() + lo[1, :1].mean()) / 2  # sequences of 3 and 1 real tokens
-    assert "per sequence" in lesson.check_masked_mean(per_sequence.item()).detail
-    assert lesson.check_masked_mean(...).status == "unanswered"
-
-
-def test_check_uniform_smoothing():
-    assert lesson.check_uniform_smoothing(math.log(5)).status == "correct"
-    assert "not q" in lesson.check_uniform_smoothing(0.8 * math.log(5)).detail
-    assert "bits" in lesson.check_uniform_smoothing(math.log2(5)).detail
-    assert lesson.check_uniform_smoothing(...).status == "unanswered"
-
-
 def test_check_weighted_mean():
     lo = torch.tensor(lesson.EX_WEIGHTED["token_losses"])
     target = torch.tensor(lesson.EX_WEIGHTED["target"])
@@ -307,3 +237,155 @@ def test_temperature_view_labels_and_readout_notation():
     left = widget.view.fig.axes[0]
     assert left.get_ylabel() == "probability q" and left.get_xlabel()
     assert f"q = {widget.result['top_prob']:.4f}" in widget.readout.value  # q is the model's distribution
+
+
+def test_draw_regions_draws_each_model_with_its_recall():
+    x, y = lesson.imbalanced_data((40, 40, 8), seed=1)
+    W = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
+    fig = Figure()
+    axes = fig.subplots(1, 2)
+    lesson.draw_regions(axes, x, y, {"a": (W, np.zeros(3)), "b": (W, np.array([0.0, 0.0, 5.0]))}, x, y)
+    assert len(axes[0].collections) >= 3
+    assert "recall" in axes[1].get_title() and "1.00" in axes[1].get_title()  # a bias of 5 predicts class 2 everywhere
+
+
+# --- what pos_weight does to the mean (predict, then check) ---
+
+
+def test_pos_weight_rescales_and_cross_entropy_weight_cancels():
+    z = torch.tensor(lesson.PW_LOGITS)
+    ones = torch.ones_like(z)
+    plain = F.binary_cross_entropy_with_logits(z, ones).item()
+    weighted = F.binary_cross_entropy_with_logits(z, ones, pos_weight=torch.full((3,), lesson.PW, dtype=torch.float64))
+    assert weighted.item() == pytest.approx(lesson.PW * plain, rel=1e-12)
+    assert lesson.check_pos_weight_prediction(weighted.item()).status == "correct"
+    same = torch.zeros(2, dtype=torch.long)
+    w = torch.full((3,), 3.0, dtype=torch.float64)
+    assert F.cross_entropy(z, same, weight=w).item() == pytest.approx(F.cross_entropy(z, same).item())
+
+
+def test_all_ignored_targets_give_nan():
+    logits = torch.randn(2, 4, 3, dtype=torch.float64)
+    assert math.isnan(F.cross_entropy(logits, torch.zeros(2, 3, dtype=torch.long), ignore_index=0).item())
+
+
+# --- the capstone ---
+
+
+def capstone_train(loss_fn, pos_weight, steps=150, lr=10.0):
+    """The lesson's loop, written again: the checker runs whatever `train` it is given."""
+    tokens, tags, mask = lesson.tagging_data(200, seed=0)
+    Z = torch.zeros(len(lesson.WORDS), len(lesson.TAGS), dtype=torch.float64, requires_grad=True)
+    for _ in range(steps):
+        loss = loss_fn(Z[tokens], tags, mask, pos_weight)
+        Z.grad = None
+        loss.backward()
+        with torch.no_grad():
+            Z -= lr * Z.grad
+    return Z.detach()
+
+
+def capstone_solution(logits, tags, mask, pos_weight):
+    """A correct tag_loss, written as a learner would."""
+    terms = -(pos_weight * tags * F.logsigmoid(logits) + (1 - tags) * F.logsigmoid(-logits))  # [B, T, K]
+    return terms[mask].mean()
+
+
+def balanced_pos_weight():
+    _, tags, mask = lesson.tagging_data(200, seed=0)
+    positives = tags[mask].sum(0)
+    return (mask.sum() - positives) / positives
+
+
+def test_tagging_data_is_padded_multi_hot_and_urgent_is_rare():
+    tokens, tags, mask = lesson.tagging_data(200, seed=0)
+    assert tokens.shape == (200, lesson.T_MAX) and tags.shape == (200, lesson.T_MAX, 3)
+    assert torch.equal(mask, tokens != lesson.PAD)
+    assert torch.all(tags[~mask] == 0) and set(tags.unique().tolist()) <= {0.0, 1.0}
+    assert mask.sum(1).min() >= 2
+    rate = tags[mask].mean(0)
+    assert rate[lesson.RARE] < 0.1 < rate[0]
+    assert np.all(lesson.TAG_RATES[:, lesson.RARE] < 0.5)  # unweighted, no word's urgent q passes 0.5
+    assert torch.equal(lesson.tagging_data(5, seed=3)[0], lesson.tagging_data(5, seed=3)[0])
+    with pytest.raises(ValueError, match="at least 1"):
+        lesson.tagging_data(0)
+
+
+def test_recall_precision_counts_real_positions_only():
+    tags = torch.tensor([[[1.0], [0.0], [1.0]]])       # [B=1, T=3, K=1]
+    mask = torch.tensor([[True, True, False]])
+    logits = torch.tensor([[[2.0], [3.0], [4.0]]])      # predicts present everywhere
+    recall, precision = lesson.recall_precision(logits, tags, mask)
+    assert recall.tolist() == [1.0] and precision.tolist() == [0.5]
+
+
+def test_unweighted_loss_never_finds_urgent_and_pos_weight_does():
+    tokens, tags, mask = lesson.tagging_data(400, seed=1)
+    plain = capstone_train(lesson.tag_loss_torch, None)
+    weighted = capstone_train(lesson.tag_loss_torch, balanced_pos_weight())
+    r0, _ = lesson.recall_precision(plain[tokens], tags, mask)
+    r1, p1 = lesson.recall_precision(weighted[tokens], tags, mask)
+    assert r0[lesson.RARE] == 0.0 and r1[lesson.RARE] > 0.5 and 0.0 < p1[lesson.RARE] < 1.0
+
+
+def test_capstone_checker_accepts_a_solution_and_names_each_slip():
+    pw = balanced_pos_weight()
+    verdict = lesson.check_tag_design(capstone_solution, pw, capstone_train)
+    assert verdict.status == "correct" and "recall" in verdict.detail
+    assert lesson.check_tag_design(lesson.tag_loss_torch, pw.tolist(), capstone_train).status == "correct"
+    for hint, slip in lesson.TAG_SLIPS:
+        v = lesson.check_tag_design(slip, pw, capstone_train)
+        assert v.status == "wrong" and v.detail == f"Hint: {hint}", hint
+
+
+def test_capstone_checker_wants_the_rare_recall_to_beat_the_baseline():
+    ones = lesson.check_tag_design(capstone_solution, [1.0, 1.0, 1.0], capstone_train)
+    assert ones.status == "wrong" and "pos_weight" in ones.detail and "matches torch" in ones.detail
+    assert lesson.check_tag_design(capstone_solution, ..., capstone_train).status == "unanswered"
+    assert "3 positive numbers" in lesson.check_tag_design(capstone_solution, [1.0, -2.0, 5.0], capstone_train).detail
+    assert "3 positive numbers" in lesson.check_tag_design(capstone_solution, [1.0, 2.0], capstone_train).detail
+    stub = lesson.check_tag_design(lambda *a: (_ for _ in ()).throw(NotImplementedError()), [1, 1, 9], capstone_train)
+    assert stub.status == "unanswered"
+    shape = lesson.check_tag_design(capstone_solution, [1, 1, 9], lambda f, pw: torch.zeros(3))
+    assert shape.status == "wrong" and "[V, K]" in shape.detail
+
+
+def test_capstone_cases_catch_a_softmax_and_have_t_equal_k():
+    cases = lesson.tag_loss_cases()
+    assert any(c[0].shape[1] == c[0].shape[2] for c in cases)
+    for hint, slip in lesson.TAG_SLIPS:
+        assert max(abs(float(slip(*c)) - float(lesson.tag_loss_torch(*c))) for c in cases) > 1e-3, hint
+
+
+def _wrong_scale(logits, tags, mask, pw):
+    return 2 * capstone_solution(logits, tags, mask, pw)
+
+
+def _unmasked_mean_over_tokens(logits, tags, mask, pw):
+    return capstone_solution(logits, tags, torch.ones_like(mask), pw) * 3
+
+
+CHECKER_TABLES = [
+    Table(lesson.check_weighted_mean,
+          right=number_forms((1.0 * 0.2 + 4.0 * 1.5 + 1.0 * 0.7) / 6.0),
+          mistakes={"not by the number of targets": (0.2 + 4.0 * 1.5 + 0.7) / 3,
+                    "weights are missing": (0.2 + 1.5 + 0.7) / 3,
+                    "weighted sum": 0.2 + 4.0 * 1.5 + 0.7,
+                    "weight[target], not weight[position]": (0.2 + 1.5 + 4 * 0.7) / 6},
+          wrong=[1.5, 0.7, 2.4]),
+    Table(lesson.check_multilabel, right=["b", "B", " b "],
+          mistakes={"compete": "a", "sum to 1": "c", "different examples": "d"},
+          wrong=["e", "sigmoid"]),
+    Table(lesson.check_pos_weight_prediction,
+          right=number_forms(3 * float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS)))),
+          mistakes={"divides by the sum of the weights": float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS))),
+                    "does not divide them": float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS))) / 3},
+          wrong=[0.0, 9 * float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS))), 1.0]),
+    Table(lesson.check_sequence_loss, right=[learner_solution, lesson.sequence_loss_torch],
+          mistakes={hint: slip for hint, slip in lesson.SEQUENCE_MISTAKES},
+          wrong=[lambda *a: torch.tensor(42.0), lambda l, t, w, pad, eps: 2 * learner_solution(l, t, w, pad, eps)]),
+    Table(lesson.check_tag_design, setup=lambda: ((balanced_pos_weight(), capstone_train), {}),
+          right=[capstone_solution, lesson.tag_loss_torch],
+          mistakes={hint: slip for hint, slip in lesson.TAG_SLIPS},
+          wrong=[_wrong_scale, _unmasked_mean_over_tokens]),
+]

@@ -1,15 +1,16 @@
 """Lesson 09 (designing_a_loss_for_a_new_task): when a task changes the loss, what changes and what stays.
 
 What stays: log_softmax over the class dimension (or, for independent labels, its
-two-class form, logsigmoid). What changes: the target (one-hot, smoothed, multi-hot,
-bins), the per-class weights, the mask over padding, the reduction, the temperature.
+two-class form, logsigmoid). What changes: the target (one-hot, smoothed, multi-hot),
+the per-class weights, the mask over padding, the reduction, the temperature.
 
 Pure functions take everything they use as arguments and return numbers (float64, nats);
 tests/lessons/test_designing_a_loss_for_a_new_task.py checks them against
-`torch.nn.functional`. The final exercise's reference is `helpers.losses.sequence_loss`;
-its diagnosing checker (`check_sequence_loss`) is here, with the catalogue of slips it
-recognises in `slips.py`. The temperature widget's figure and readout are in `views.py`;
-the tiny training loops in `training.py`.
+`torch.nn.functional`. The lesson writes its training loops itself; this module holds the
+data, the figures, and the checkers: the capstone's (`check_tag_design`, in `capstone.py`)
+and the appendix exercise's (`check_sequence_loss`, with the slips it recognises in
+`slips.py`, reference `helpers.losses.sequence_loss`). The temperature widget's figure and
+readout are in `views.py`; the multi-label demo's descent in `training.py`.
 """
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ import torch.nn.functional as F
 from ... import checks, losses, plots, validate
 from ...checks import Verdict
 from .slips import HINT_STRAIGHT_IN, SEQUENCE_MISTAKES
-from .training import descend, train_linear
+from .capstone import (PAD, RARE, T_MAX, TAG_RATES, TAGS, TAG_SLIPS, WORDS, check_tag_design,  # noqa: F401
+                       recall_precision, tag_loss_cases, tag_loss_torch, tagging_data)
+from .training import descend
 
 
 # --- sequences [B, T, V]: masks and reductions ---------------------------------------------
@@ -176,41 +179,24 @@ def recall_per_class(pred, y, n_classes: int) -> np.ndarray:
     return np.array([(pred[y == k] == k).mean() for k in range(n_classes)])
 
 
-def imbalance_experiment(counts=(300, 300, 30), seed: int = 0, steps: int = 300) -> dict:
-    """Train without and with balanced weights; recall and accuracy on fresh data of the same mix."""
-    n_classes = len(counts)
-    x, y = imbalanced_data(counts, seed)
-    x_test, y_test = imbalanced_data(counts, seed + 1)
-    weights = balanced_weights(y, n_classes)
-    out = {"weights": weights, "x": x, "y": y}
-    for name, w in [("plain", None), ("weighted", weights)]:
-        W, b = train_linear(x, y, n_classes, w, steps)
-        logits = x_test @ W + b  # [N, C]
-        pred = np.argmax(logits, axis=1)
-        out[name] = {"W": W, "b": b, "recall": recall_per_class(pred, y_test, n_classes),
-                     "accuracy": float((pred == y_test).mean()),
-                     "mean_probs": losses.softmax(logits).mean(axis=0)}
-    out["frequencies"] = np.asarray(counts) / sum(counts)
-    return out
-
-
-def draw_imbalance(axes, result: dict) -> None:
-    """On two axes: the training points over each model's decision regions."""
-    x, y = result["x"], result["y"]
+def draw_regions(axes, x, y, models: dict, x_test, y_test) -> None:
+    """On one axis per model: the training points over its decision regions; titles give class 2's test recall."""
+    x, y = np.asarray(x), np.asarray(y)
     lo, hi = x.min(axis=0) - 0.3, x.max(axis=0) + 0.3
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     grid = np.stack([g0.ravel(), g1.ravel()], axis=1)
     colors = [plots.BLUE, plots.ORANGE, plots.RED]
-    for ax, name in zip(axes, ["plain", "weighted"]):
-        r = result[name]
-        regions = np.argmax(grid @ r["W"] + r["b"], axis=1).reshape(g0.shape)
+    for ax, (name, (W, b)) in zip(axes, models.items()):
+        W, b = np.asarray(W), np.asarray(b)
+        regions = np.argmax(grid @ W + b, axis=1).reshape(g0.shape)
         ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.15)
         for k, c in enumerate(colors):
             ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, marker=plots.MARKERS[k], label=f"class {k}")
-        ax.set(title=f"{name}: class 2 recall {r['recall'][2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
+        recall = recall_per_class(np.argmax(np.asarray(x_test) @ W + b, axis=1), y_test, len(colors))
+        ax.set(title=f"{name}: class 2 recall {recall[2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
                xlabel="feature x₁")
     axes[0].set_ylabel("feature x₂")
-    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
 
 
 # --- multi-label: sigmoid + BCE per class ------------------------------------------------------
@@ -273,82 +259,7 @@ def inference_temperature_widget():
                   title="temperature at inference")
 
 
-# --- a regression target with a classifier head ------------------------------------------------
-
-
-def bimodal_targets(n: int = 400, seed: int = 0) -> np.ndarray:
-    """A target with two modes: 60 % near -2, 40 % near +2 (spread 0.4)."""
-    rng = np.random.default_rng(seed)
-    upper = rng.random(n) < 0.4
-    return np.where(upper, rng.normal(2.0, 0.4, n), rng.normal(-2.0, 0.4, n))
-
-
-def bin_index(y, edges) -> np.ndarray:
-    """Which bin each value falls in: 0..len(edges)-2; values outside go to the end bins."""
-    e = validate.as_array(edges, "edges")
-    if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
-        raise ValueError("edges must be at least 2 strictly increasing numbers")
-    return np.clip(np.searchsorted(e, validate.as_array(y, "y"), side="right") - 1, 0, e.size - 2)
-
-
-def binning_experiment(y, edges, steps: int = 300, lr: float = 0.5) -> dict:
-    """Fit one constant by MSE and one categorical over bins by cross-entropy, both by gradient descent."""
-    yt = torch.as_tensor(validate.as_array(y, "y"))
-    bins = torch.as_tensor(bin_index(y, edges))
-    e = validate.as_array(edges, "edges")
-    centres = (e[:-1] + e[1:]) / 2
-    c = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    z = torch.zeros(len(centres), dtype=torch.float64, requires_grad=True)
-    # the two heads share nothing, so one descent on the sum of their losses trains both
-    descend([c, z], lambda: F.mse_loss(c.expand_as(yt), yt)
-            + F.cross_entropy(z.expand(len(yt), -1), bins), steps, lr)
-    probs = torch.softmax(z.detach(), -1).numpy()
-    mse_pred = float(c.detach())
-    return {"mse_prediction": mse_pred, "mean": float(yt.mean()), "bin_probs": probs,
-            "frequencies": np.bincount(bins.numpy(), minlength=len(centres)) / len(yt),
-            "centres": centres, "bin_mean": float(probs @ centres),
-            "mode_centre": float(centres[np.argmax(probs)]),
-            "near_mse_prediction": float((np.abs(yt.numpy() - mse_pred) < 0.5).mean())}
-
-
-def draw_binning(ax, y, result: dict, edges) -> None:
-    """The targets, the MSE head's one number and the classifier head's bin probabilities."""
-    e = validate.as_array(edges, "edges")
-    ax.bar(result["centres"], result["bin_probs"], width=np.diff(e) * 0.9, color=plots.BLUE,
-           alpha=0.6, label="classifier head: q(bin)")
-    ax.axvline(result["mse_prediction"], color=plots.RED, lw=2, label="MSE head: one number")
-    ax.plot(y, np.full(len(y), -0.02), "|", color=plots.GREY, alpha=0.3, label="targets")
-    ax.set(xlabel="target value", ylabel="probability", ylim=(-0.05, 0.7))
-    ax.legend(fontsize=8, loc="upper right")
-
-
 # --- "Check yourself" checkers -----------------------------------------------------------------
-
-EX_TOKEN_LOSSES = np.array([[0.5, 1.0, 1.5, 0.0], [3.0, 0.0, 0.0, 0.0]])  # [B=2, T=4] per-token losses
-EX_TARGET = np.array([[4, 2, 7, 0], [5, 0, 0, 0]])  # [B, T]; 0 is the pad index
-
-
-def check_masked_mean(answer) -> Verdict:
-    """What F.cross_entropy(..., ignore_index=0) returns for EX_TOKEN_LOSSES / EX_TARGET."""
-    mask = token_mask(EX_TARGET, 0)
-    return checks.check_number(answer, per_token_mean(EX_TOKEN_LOSSES, mask), mistakes={
-        "you divided by every position, padding included; divide by the real tokens only":
-            EX_TOKEN_LOSSES.mean(),
-        "that is the sum; the default reduction is the mean over the real tokens": EX_TOKEN_LOSSES.sum(),
-        "that averages per sequence first; ignore_index averages over all real tokens at once":
-            per_sequence_mean(EX_TOKEN_LOSSES, mask),
-    }, hint="add the real tokens' losses and divide by how many real tokens there are")
-
-
-def check_uniform_smoothing(answer, n_classes: int = 5, eps: float = 0.2) -> Verdict:
-    """Loss of all-equal logits under label smoothing: still ln C."""
-    ln_c = math.log(n_classes)
-    return checks.check_number(answer, ln_c, mistakes={
-        "smoothing changes the target, not q: every class still has q = 1/C": (1 - eps) * ln_c,
-        "that is in bits; the course works in nats": losses.to_bits(ln_c),
-        "the loss of a uniform q is not 0: -log(1/C) for every class": 0.0,
-    }, hint="with equal logits q = 1/C everywhere, and the target's entries sum to 1")
-
 
 EX_WEIGHTED = {"token_losses": np.array([0.2, 1.5, 0.7]), "target": np.array([0, 2, 1]),
                "weight": np.array([1.0, 1.0, 4.0])}
@@ -367,7 +278,7 @@ def check_weighted_mean(answer) -> Verdict:
 
 MULTILABEL_OPTIONS = {
     "a": "softmax over the tags + F.cross_entropy",
-    "b": "sigmoid per tag + F.binary_cross_entropy_with_logits",
+    "b": "raw logits, one per tag + F.binary_cross_entropy_with_logits (it applies the sigmoid itself)",
     "c": "softmax over the tags + F.binary_cross_entropy",
     "d": "log_softmax over the batch dimension + F.nll_loss",
 }
@@ -376,8 +287,24 @@ MULTILABEL_OPTIONS = {
 def check_multilabel(answer) -> Verdict:
     """Which output and loss for an image that can carry several tags at once?"""
     return checks.check_choice(answer, "b", options=MULTILABEL_OPTIONS, why_not={
-        "a": ("softmax makes the tags compete for one unit of probability: two true tags can get "
-              "0.5 each at best"),
+        "a": ("softmax makes the tags compete for one unit of probability: two true tags get 0.5 "
+              "each at best, so the usual rule (each tag present when its q > 0.5) tags neither"),
         "c": "BCE on softmax outputs still forces the tags to sum to 1",
         "d": "the batch dimension holds different examples, not classes",
     })
+
+
+# --- predict, then check: what pos_weight does to the mean --------------------------------------
+
+PW_LOGITS = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])  # [N=2, C=3]; every target in this batch is 1
+PW = 3.0  # pos_weight for every tag
+
+
+def check_pos_weight_prediction(answer) -> Verdict:
+    """BCE with logits, all targets 1, pos_weight = PW: every term is PW times larger and the mean still divides by N*C."""
+    plain = float(np.mean(np.logaddexp(0.0, -PW_LOGITS)))  # -log sigmoid(z), averaged
+    return checks.check_number(answer, PW * plain, mistakes={
+        "that is what cross_entropy's weight= would give (it divides by the sum of the weights); "
+        "pos_weight only multiplies the positive terms and the mean still divides by N·C": plain,
+        "pos_weight multiplies the positive terms; it does not divide them": plain / PW,
+    }, hint="every target is 1, so every term is a positive term: what happens to each, and to the mean?")
