@@ -11,7 +11,7 @@ COURSE := $(PYTHON) -m tools.course
 # JOBS, PYTEST_ARGS, NB and PORT given on the command line reach tools.course as environment
 # variables (make exports command-line variables).
 
-TARGETS := setup lab test unit notebooks outputs nav bench book assignments constraints clean
+TARGETS := setup lab test unit notebooks outputs nav bench book hub assignments constraints clean
 
 .PHONY: help $(TARGETS)
 

@@ -31,6 +31,16 @@ def test_every_make_target_is_a_course_command_and_the_makefile_only_delegates()
     assert "COURSE := $(PYTHON) -m tools.course" in text
 
 
+def test_the_ci_script_is_valid_bash_and_ends_in_make_test():
+    """CI runs .ci/run on a fresh clone; a script bash cannot parse fails there in 0 s."""
+    script = ROOT / ".ci" / "run"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    lines = [line for line in script.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert lines[0] == "set -euo pipefail", lines[0]
+    assert lines[-1] == "make test", lines[-1]
+    assert sum(line.strip() == "make test" for line in lines) == 1
+
+
 def test_the_entry_point_starts_with_the_standard_library_only():
     """It must run under the system python3 before .venv (and any package) exists."""
     import ast
@@ -63,7 +73,9 @@ def test_venv_python_path_on_windows_and_posix():
 
 @pytest.fixture
 def tree(tmp_path):
-    for name in (course.LEARNER, course.TESTING, course.GRADING, *course.ALWAYS_HASHED):
+    for name in (course.LEARNER, course.TESTING, course.GRADING, course.HUB, *course.HUB_LOCKS,
+                 *course.ALWAYS_HASHED):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(f"# {name}\n")
     return tmp_path
 
@@ -79,13 +91,19 @@ def test_stale_until_installed_then_current_until_a_pin_changes(tree):
 
 def test_a_test_run_after_lab_installs_the_test_files_only_once(tree):
     learner = course.new_stamp(course.PROFILES["learner"], {}, tree)
-    assert set(course.stale_files(course.PROFILES["all"], learner, tree)) == {course.TESTING, course.GRADING}
+    beyond = {course.TESTING, course.GRADING, course.HUB, *course.HUB_LOCKS}
+    assert set(course.stale_files(course.PROFILES["all"], learner, tree)) == beyond
     both = course.new_stamp(course.PROFILES["all"], learner, tree)
     assert course.stale_files(course.PROFILES["learner"], both, tree) == []
     # new constraints: every requirement file counts as not installed with them
     (tree / course.CONSTRAINTS).write_text("numpy==9\n")
     after = course.new_stamp(course.PROFILES["learner"], both, tree)
-    assert set(course.stale_files(course.PROFILES["all"], after, tree)) == {course.TESTING, course.GRADING}
+    assert set(course.stale_files(course.PROFILES["all"], after, tree)) == beyond
+    # a new proxy lock file: only the hub's part is due again
+    current = course.new_stamp(course.PROFILES["all"], after, tree)
+    (tree / course.HUB_LOCKS[1]).write_text("{}\n")
+    assert course.stale_files(course.PROFILES["hub"], current, tree) == [course.HUB_LOCKS[1]]
+    assert course.stale_files(course.PROFILES["learner"], current, tree) == []
 
 
 def test_ensure_installed_runs_the_steps_in_order_then_nothing(tree, monkeypatch):
@@ -109,6 +127,11 @@ def test_ensure_installed_runs_the_steps_in_order_then_nothing(tree, monkeypatch
     calls.clear()
     course.ensure_installed("learner", venv)
     assert calls == [], "nothing changed: no install"
+    course.ensure_installed("hub", venv)
+    flat = [" ".join(map(str, c)) for c in calls]
+    assert "-r requirements.txt -r hub/requirements.txt -c constraints.txt" in flat[0]
+    assert any(c.endswith("-m tools.hub install") for c in flat), "the proxy from its lock file"
+    assert "hub/package-lock.json" in json.loads((venv / course.STAMP_NAME).read_text())
 
 
 # --- PyTorch's CPU wheels on Linux, PyPI where that index cannot be reached ----------------------

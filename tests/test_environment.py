@@ -191,7 +191,48 @@ TOOLS_BEYOND_LEARNER = {"graded.py": GRADING, "browser.py": TESTING}  # graded e
 def test_what_the_tools_import_is_pinned():
     """A learner's commands (lab, nav, book, outputs) need only requirements.txt."""
     for path in sorted((ROOT / "tools").glob("*.py")):
+        if path in HUB_ONLY:
+            continue  # test_hub_code_imports_only_pinned_packages
         extra = TOOLS_BEYOND_LEARNER.get(path.name, {})
         modules = py_imports(path.read_text(encoding="utf-8")) - set(sys.stdlib_module_names) - {"helpers", "tools", "__future__"}
         missing = unpinned(modules, {**LEARNER, **extra}, ["environment.yml", "environment-test.yml"])
         assert not missing, f"tools/{path.name} imports what is not pinned for it: {missing}"
+
+
+# the class hub (make hub): installed from hub/requirements.txt, never part of a learner's environment
+HUB = pins(ROOT / course.HUB)
+HUB_ONLY = [ROOT / "tools" / "hub.py", ROOT / "tools" / "hub_browser.py", ROOT / "hub" / "jupyterhub_config.py"]
+
+
+def test_hub_pins_agree_with_the_course_and_are_installed():
+    """hub/requirements.txt adds to constraints.txt and never re-pins what the course pins."""
+    cons = pins(ROOT / "constraints.txt")
+    for name, ver in HUB.items():
+        assert name not in ALL and name not in cons, f"hub/requirements.txt re-pins {name} (constraints.txt has it)"
+        try:
+            got = version(name)
+        except PackageNotFoundError:
+            pytest.fail(f"{name} is pinned for the hub but not installed: run make hub (or make test)")
+        assert got == ver, f"{name} {got} installed, {ver} pinned in hub/requirements.txt"
+    assert HUB.get("jupyterhub") and HUB.get("nbgitpuller")
+
+
+def test_hub_code_imports_only_pinned_packages():
+    dists = packages_distributions()
+    pinned = set(ALL) | set(HUB) | set(pins(ROOT / "constraints.txt"))
+    found = set()
+    for path in HUB_ONLY:
+        found |= py_imports(path.read_text(encoding="utf-8"))
+    for module in sorted(found - set(sys.stdlib_module_names) - {"helpers", "tools", "__future__"}):
+        assert module in dists, f"{module} is imported by the hub's code but no installed package provides it"
+        assert any(norm(d) in pinned for d in dists[module]), f"{module} is imported by the hub's code but not pinned"
+
+
+def test_proxy_is_pinned_with_a_lock_file():
+    package = json.loads((ROOT / "hub" / "package.json").read_text())
+    lock = json.loads((ROOT / "hub" / "package-lock.json").read_text())
+    (name, want), = package["dependencies"].items()
+    assert name == "configurable-http-proxy" and re.fullmatch(r"\d+\.\d+\.\d+", want), want
+    entry = lock["packages"][f"node_modules/{name}"]
+    assert entry["version"] == want and entry["integrity"].startswith("sha512-")
+    assert all(p.get("integrity") for k, p in lock["packages"].items() if k), "every locked package has a checksum"

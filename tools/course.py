@@ -10,7 +10,9 @@ has changed since the last install (content hashes in `.venv/.course-installed.j
 
     lab, book, nav, outputs    requirements.txt (what the lessons need)
     assignments                + requirements-grading.txt (nbgrader)
-    setup, test, unit, ...     + requirements-test.txt and requirements-grading.txt
+    hub                        + hub/requirements.txt (JupyterHub, nbgitpuller) and the pinned
+                               configurable-http-proxy from npm (hub/package-lock.json)
+    setup, test, unit, ...     + requirements-test.txt, requirements-grading.txt and the hub's
 
 Until `.venv` exists this file may use the standard library only.
 
@@ -43,10 +45,13 @@ ALWAYS_HASHED = (CONSTRAINTS, "pyproject.toml")
 LEARNER = "requirements.txt"
 TESTING = "requirements-test.txt"
 GRADING = "requirements-grading.txt"
+HUB = "hub/requirements.txt"  # the class hub (make hub) and its test; never a learner's
+HUB_LOCKS = ("hub/package.json", "hub/package-lock.json")  # the proxy, installed by tools.hub
 PROFILES = {
     "learner": (LEARNER,),
     "grading": (LEARNER, GRADING),
-    "all": (LEARNER, TESTING, GRADING),
+    "hub": (LEARNER, HUB),
+    "all": (LEARNER, TESTING, GRADING, HUB),
 }
 
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -104,7 +109,8 @@ def file_hash(path: Path) -> str:
 
 
 def wanted_hashes(files, root: Path = ROOT) -> dict[str, str]:
-    return {name: file_hash(root / name) for name in (*files, *ALWAYS_HASHED)}
+    locks = HUB_LOCKS if HUB in files else ()
+    return {name: file_hash(root / name) for name in (*files, *locks, *ALWAYS_HASHED)}
 
 
 def read_stamp(venv: Path = VENV) -> dict[str, str]:
@@ -232,6 +238,8 @@ def ensure_installed(profile: str = "learner", venv: Path = VENV) -> Path:
                     "--no-deps", "-e", "."], cwd=ROOT, check=True)
     if GRADING in files:
         switch_off_grading_extensions(py)
+    if HUB in files:  # configurable-http-proxy from npm, exactly as its lock file pins it
+        subprocess.run([str(py), "-m", "tools.hub", "install"], cwd=ROOT, check=True)
     subprocess.run([str(py), "-m", "tools.check_setup"], cwd=ROOT, check=True)
     (venv / STAMP_NAME).write_text(json.dumps(new_stamp(files, stamp), indent=1) + "\n", encoding="utf-8")
     return py
@@ -294,6 +302,10 @@ def cmd_bench(a) -> int:
     return _run(ensure_installed("all"), "-m", "benchmarks.run_all", *a.args)
 
 
+def cmd_hub(a) -> int:
+    return _run(ensure_installed("hub"), "-m", "tools.hub", *a.args, progress=True)
+
+
 def cmd_assignments(a) -> int:
     return _run(ensure_installed("grading"), "-m", "tools.graded", *a.args)
 
@@ -306,15 +318,18 @@ def cmd_constraints(a) -> int:
     py = ensure_installed("all")
     frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--exclude-editable"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.splitlines()
+    hub_pins = {line.strip().lower() for line in (ROOT / HUB).read_text(encoding="utf-8").splitlines()}
     lines = ["# Every package the course installs, pinned to the versions it was tested with",
              "# (pip freeze of .venv with all requirement files, less torch, which requirements.txt",
-             "# pins). Regenerate with `make constraints` or `python -m tools.course constraints`."]
-    lines += [line for line in frozen if not line.lower().startswith("torch==")]
+             "# pins, and less the hub's own pins in hub/requirements.txt). Regenerate with",
+             "# `make constraints` or `python -m tools.course constraints`."]
+    lines += [line for line in frozen
+              if not line.lower().startswith("torch==") and line.strip().lower() not in hub_pins]
     (ROOT / CONSTRAINTS).write_text("\n".join(lines) + "\n", encoding="utf-8")
     # .venv is what the new constraints describe: no re-install is due
     (VENV / STAMP_NAME).write_text(json.dumps(new_stamp(PROFILES["all"], read_stamp()), indent=1) + "\n",
                                    encoding="utf-8")
-    say(f"wrote {CONSTRAINTS} ({len(lines) - 3} packages)")
+    say(f"wrote {CONSTRAINTS} ({len(lines) - 4} packages)")
     return 0
 
 
@@ -335,6 +350,7 @@ COMMANDS = {
     "nav": (cmd_nav, "rewrite navigation links, cross-references, the course map and the version line"),
     "book": (cmd_book, "build the static HTML edition into site/"),
     "bench": (cmd_bench, "run the performance benchmarks"),
+    "hub": (cmd_hub, "a trial JupyterHub for a class on this machine (127.0.0.1; prints the password)"),
     "assignments": (cmd_assignments, "build the graded (nbgrader) edition into build/graded/"),
     "release": (cmd_release, "check that a release is ready and tag it (maintainers)"),
     "constraints": (cmd_constraints, "re-pin constraints.txt from .venv"),
