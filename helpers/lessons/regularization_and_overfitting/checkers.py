@@ -26,7 +26,7 @@ def _one_number(answer) -> float | None:
         arr = np.asarray(validate.to_numpy(answer), dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    return float(arr) if arr.size == 1 else None
+    return float(arr.reshape(())) if arr.size == 1 else None  # [[1.0]] is one number too
 
 
 def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
