@@ -7,6 +7,7 @@ import torch
 
 from helpers import data
 from helpers.lessons import regularization_and_overfitting as lesson
+from tests.checker_contract import Table, number_forms
 
 RNG = np.random.default_rng(1)
 
@@ -189,30 +190,25 @@ def test_lesson_updates_the_figure_when_a_control_moves():
 
 def test_static_figures_draw():
     from matplotlib.figure import Figure
-    fig = Figure()
-    ax1, ax2 = fig.subplots(1, 2)
+    ax1, ax2, ax3, ax4 = Figure().subplots(1, 4)
     lesson.draw_fits(ax1, lesson.make_poly_data(), degrees=(1, 3))
-    lesson.draw_train_val(ax2, [1, 2, 3], [3, 2, 1], [3, 2, 4], xlabel="x", ylabel="y", logx=True, logy=True)
-    assert len(ax1.lines) == 3 and len(ax2.lines) == 2
-    assert ax2.get_xscale() == "log" and ax2.get_yscale() == "log"
-    ax3, ax4, ax5 = Figure().subplots(1, 3)
-    lesson.draw_degree_sweep(ax3, lesson.degree_sweep(lesson.make_poly_data(), degrees=range(4)))
-    assert ax3.get_ylim() == pytest.approx((1e-3, 1e5)) and len(ax3.lines) == 3
-    lesson.draw_weight_histograms(ax4, {0.0: RNG.standard_normal((3, 3)), 0.1: np.zeros(9)})
-    assert len(ax4.patches) == 2 and ax4.get_legend() is not None
-    lesson.draw_row_estimates(ax5, {"a": [0.5, 0.5, 0.0], "b": [0.4, 0.4, 0.2]}, [".", "a", "b"], row_label="a")
-    assert len(ax5.patches) == 6 and ax5.lines[0].get_ydata()[0] == pytest.approx(1 / 3)
+    assert len(ax1.lines) == 3 and ax1.get_legend() is not None
+    assert len({line.get_linestyle() for line in ax1.lines}) == 3  # told apart by style, not colour alone
+    sweep = lesson.degree_sweep(lesson.make_poly_data(), degrees=range(4))
+    lesson.draw_degree_sweep(ax2, sweep["degrees"], sweep["train"], sweep["val"])
+    assert ax2.get_ylim() == pytest.approx((1e-3, 1e5)) and len(ax2.lines) == 3 and ax2.get_yscale() == "log"
+    lesson.draw_weight_histograms(ax3, {0.0: RNG.standard_normal((3, 3)), 0.1: np.zeros(9)})
+    assert len(ax3.patches) == 2 and ax3.get_legend() is not None
+    train, val = np.linspace(3.0, 2.2, 50), 2.5 + (np.arange(50) - 20.0) ** 2 / 1e4
+    lesson.draw_training_curves(ax4, train, val, int(np.argmin(val)), other_val=val + 0.01, other_label="λ = 0.1")
+    assert len(ax4.lines) == 4
+    marker = ax4.lines[-1]
+    assert marker.get_xdata()[0] == 20 and marker.get_ydata()[0] == pytest.approx(val.min())
+    assert "step 20" in marker.get_label()
 
 
-def test_check_penalty():
-    w = np.array([1.5, -0.5, 0.0, 2.0, -1.0])
-    assert lesson.check_penalty(0.015, w).status == "correct"
-    assert lesson.check_penalty(0.01 * np.sum(w ** 2), w).status == "wrong"
-    assert "sum" in lesson.check_penalty(0.01 * np.sum(w ** 2), w).detail
-    assert "forgot" in lesson.check_penalty(np.mean(w ** 2), w).detail
-    assert "L1" in lesson.check_penalty(0.01 * np.mean(np.abs(w)), w).detail
-    assert lesson.check_penalty(0.0, w).status == "wrong"
-    assert lesson.check_penalty(..., w).status == "unanswered"
+def test_views_have_text_alternatives():
+    assert "validation" in lesson.views.RidgeView.alt and "validation" in lesson.views.SmoothingView.alt
 
 
 def test_check_best_lambda():
@@ -243,6 +239,66 @@ def test_check_weight_decay():
     assert "(λ/2)" in lesson.check_weight_decay(0.01, lam=0.01, n_weights=10).detail
     assert "sum" in lesson.check_weight_decay(0.02, lam=0.01, n_weights=10).detail
     assert lesson.check_weight_decay(..., lam=0.01, n_weights=10).status == "unanswered"
+
+
+def _decay_optimizer(layer, weight_wd, bias_wd, cls=torch.optim.SGD, lr=0.1):
+    return cls([{"params": [layer.weight], "weight_decay": weight_wd},
+                {"params": [layer.bias], "weight_decay": bias_wd}], lr=lr)
+
+
+def test_check_decay_groups_runs_the_optimizer_on_a_copy():
+    layer = torch.nn.Linear(3, 2).double()
+    before = [p.detach().clone() for p in layer.parameters()]
+    opt = _decay_optimizer(layer, 0.5, 0.0)
+    assert lesson.check_decay_groups(opt, layer).status == "correct"
+    for p, b in zip(layer.parameters(), before):  # the learner's layer is untouched
+        assert torch.equal(p.detach(), b) and p.grad is None
+    assert lesson.check_decay_groups(_decay_optimizer(layer, 0.5, 0.0, torch.optim.AdamW), layer).status == "correct"
+    assert lesson.check_decay_groups(_decay_optimizer(layer, 0.5, 0.0, torch.optim.Adam), layer).status == "correct"
+    assert "bias decayed too" in lesson.check_decay_groups(_decay_optimizer(layer, 0.5, 0.5), layer).detail
+    assert "swapped" in lesson.check_decay_groups(_decay_optimizer(layer, 0.0, 0.5), layer).detail
+    assert "nothing decayed" in lesson.check_decay_groups(_decay_optimizer(layer, 0.0, 0.0), layer).detail
+    weight_only = torch.optim.SGD([layer.weight], lr=0.1, weight_decay=0.5)
+    assert "layer.bias is not in the optimizer" in lesson.check_decay_groups(weight_only, layer).detail
+    assert lesson.check_decay_groups(..., layer).status == "unanswered"
+    assert "expected a torch.optim optimizer" in lesson.check_decay_groups(0.5, layer).detail
+
+
+def test_soft_threshold_step_gives_exact_zeros_and_subgradient_does_not():
+    """The lesson's L1 claim on a fresh problem: proximal steps zero useless weights, subgradient steps do not."""
+    g = torch.Generator().manual_seed(5)
+    X = torch.randn(60, 15, generator=g, dtype=torch.float64)
+    y = X[:, 0] * 2.0 - X[:, 1] + 0.3 * torch.randn(60, generator=g, dtype=torch.float64)
+    lam, lr = 0.2, 0.05
+    w_sub, w_prox = torch.zeros(15, dtype=torch.float64), torch.zeros(15, dtype=torch.float64)
+    for _ in range(500):
+        w_sub = w_sub - lr * (2 * X.T @ (X @ w_sub - y) / 60 + lam * torch.sign(w_sub))
+        w_prox = torch.nn.functional.softshrink(w_prox - lr * 2 * X.T @ (X @ w_prox - y) / 60, lr * lam)
+    assert int((w_prox == 0).sum()) >= 8 and int((w_sub == 0).sum()) == 0
+    assert torch.all(w_prox[:2] != 0)
+
+
+@pytest.mark.parametrize("make", ["sgd_momentum", "adam", "adamw"])
+def test_weight_decay_against_l2_in_the_loss(make):
+    """The lesson's optimizer claims: weight_decay=λ equals (λ/2)·Σw² in the loss for SGD with momentum and
+    for Adam, and not for AdamW."""
+    factories = {"sgd_momentum": lambda ps, wd: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=wd),
+                 "adam": lambda ps, wd: torch.optim.Adam(ps, lr=0.1, weight_decay=wd),
+                 "adamw": lambda ps, wd: torch.optim.AdamW(ps, lr=0.1, weight_decay=wd)}
+    g = torch.Generator().manual_seed(7)
+    x, y = torch.randn(8, 3, generator=g, dtype=torch.float64), torch.randn(8, generator=g, dtype=torch.float64)
+    w0 = torch.randn(3, generator=g, dtype=torch.float64)
+
+    def run(wd, lam_in_loss):
+        w = w0.clone().requires_grad_(True)
+        opt = factories[make]([w], wd)
+        for _ in range(3):
+            opt.zero_grad()
+            (((x @ w - y) ** 2).mean() + lam_in_loss / 2 * (w ** 2).sum()).backward()
+            opt.step()
+        return w.detach()
+
+    assert torch.allclose(run(0.1, 0.0), run(0.0, 0.1)) == (make != "adamw")
 
 
 @pytest.mark.parametrize("lam", [-0.1, float("nan"), float("inf")])
@@ -347,3 +403,91 @@ def test_smoothing_at_bad_input():
         lesson.smoothing_at(0.0, prev="a", train_counts=train[:5], val_counts=val, itos=itos)
     with pytest.raises(ValueError, match="counts must be >= 0"):
         lesson.smoothing_at(0.0, prev="a", train_counts=-train, val_counts=val, itos=itos)
+
+
+# --- the checkers' tables (tests/checker_contract.py; run by tests/test_checker_contract.py) ----------------
+
+def _table_layer():
+    torch.manual_seed(3)
+    return torch.nn.Linear(3, 2).double()
+
+
+_LAYER = _table_layer()
+_OTHER = torch.nn.Linear(3, 2).double()
+_BEST_LAM = lesson.default_sweep(9)["best_lam"]
+_N_X = 33  # the row total of 'x' in the lesson's training names (the solution prints it)
+
+CHECKER_TABLES = [
+    Table(lesson.check_best_lambda, kwargs={"degree": 9},
+          right=number_forms(_BEST_LAM) + [0.003, 0.005],
+          mistakes={"log10": math.log10(_BEST_LAM), "training MSE is lowest": 1e-8, "no penalty at all": 0.0,
+                    "too large": 0.1},
+          wrong=[1e-4, 0.01, 1.0, 3.0]),
+    Table(lesson.check_decay_groups, args=(_LAYER,),
+          right=[_decay_optimizer(_LAYER, 0.5, 0.0),
+                 torch.optim.SGD([{"params": [_LAYER.weight]}, {"params": [_LAYER.bias], "weight_decay": 0.0}],
+                                 lr=0.1, weight_decay=0.5),
+                 _decay_optimizer(_LAYER, 0.5, 0.0, torch.optim.AdamW)],
+          mistakes={"bias decayed too": torch.optim.SGD(_LAYER.parameters(), lr=0.1, weight_decay=0.5),
+                    "swapped": _decay_optimizer(_LAYER, 0.0, 0.5),
+                    "nothing decayed": torch.optim.SGD(_LAYER.parameters(), lr=0.1),
+                    "layer.bias is not in the optimizer": torch.optim.SGD([_LAYER.weight], lr=0.1, weight_decay=0.5)},
+          wrong=[torch.optim.SGD(_OTHER.parameters(), lr=0.1, weight_decay=0.5), 0.5, _LAYER]),
+    Table(lesson.check_unseen_probability, kwargs={"row_total": _N_X, "n_next": 27, "alpha": 1.0},
+          right=number_forms(1 / (_N_X + 27)),
+          mistakes={"MLE": 0.0, "uniform": 1 / 27, "N + Vα": 1 / (_N_X + 1), "add Vα to the row total": 1 / _N_X,
+                    "percentage": 100 / (_N_X + 27)},
+          wrong=[27 / (_N_X + 27), 1 / (_N_X + 26), 2 / (_N_X + 27), 0.5]),
+    Table(lesson.check_weight_decay, kwargs={"lam": 0.01, "n_weights": 10},
+          right=number_forms(0.002) + [2e-3],
+          mistakes={"dropped the 2": 0.001, "(λ/2)·Σw²": 0.01, "a sum": 0.02},
+          wrong=[0.0, 0.2, 0.0001, 0.005]),
+]
+
+
+def _lesson_cells():
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "08_regularization_and_overfitting.ipynb"
+    return ["".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
+
+def test_the_lessons_update_rules_are_torchs():
+    """Section 6 writes SGD with momentum, Adam and AdamW out by hand (no torch.optim import in the lesson):
+    run its cell and compare each rule with the torch optimizer, with and without weight decay."""
+    cell = next(c for c in _lesson_cells() if "def sgd_momentum" in c)
+    env = {"torch": torch}
+    exec(cell, env)
+    x, y, w0 = env["x_wd"], env["y_wd"], env["w_start"]
+
+    def grad_fn(w):
+        return 2 * x.T @ (x @ w - y) / len(y)
+
+    def torch_run(make, decay):
+        w = w0.clone().requires_grad_(True)
+        opt = make([w], decay)
+        for _ in range(3):
+            opt.zero_grad()
+            ((x @ w - y) ** 2).mean().backward()
+            opt.step()
+        return w.detach()
+
+    for decay in (0.0, 0.1):
+        torch.testing.assert_close(env["sgd_momentum"](grad_fn, decay),
+                                   torch_run(lambda ps, d: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=d), decay))
+        torch.testing.assert_close(env["adam"](grad_fn, decay),
+                                   torch_run(lambda ps, d: torch.optim.Adam(ps, lr=0.1, weight_decay=d), decay))
+        torch.testing.assert_close(env["adam"](grad_fn, decay, decoupled=True),
+                                   torch_run(lambda ps, d: torch.optim.AdamW(ps, lr=0.1, weight_decay=d), decay))
+
+
+def test_torch_decays_the_bias_as_the_lesson_says():
+    layer = torch.nn.Linear(3, 2).double()
+    before = [p.detach().clone() for p in layer.parameters()]
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1, weight_decay=0.5)
+    for p in layer.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    for p, b in zip(layer.parameters(), before):
+        torch.testing.assert_close(p.detach(), 0.95 * b)
+    assert not any("torch.optim" in c for c in _lesson_cells() if "answer" not in c)  # the lesson stays optimizer-free

@@ -1,15 +1,18 @@
 """Lesson 08 (regularization_and_overfitting): overfitting, the L2 penalty, weight decay and count smoothing.
 
-Three small models, each with a closed form so a slider can refit it in about a millisecond:
+What the notebook calls, by job (the notebook writes the lesson's loops itself; these are the
+data, the closed-form fits behind the two sliders, the figures and the checkers):
 
 - polynomial regression on a seeded sample of a known curve (synthetic on purpose: the
-  learner can see the true curve the fit should find), fitted by ridge regression;
-- the L2 penalty in the notes' form `λ · mean(w²)` and its link to SGD weight decay;
+  learner can see the true curve the fit should find), fitted by ridge regression, so a
+  slider can refit it in about a millisecond;
+- the L2 penalty `λ · mean(w²)` and the `weight_decay` of SGD that equals it;
 - a bigram model of names, where add-α smoothing of the counts regularises the
   maximum-likelihood estimate toward the uniform distribution (the counts, the add-α
   estimate and its NLL are `helpers.data.bigram_counts`, `bigram_probs`, `bigram_nll`).
 
-The figures and readouts of the two widgets are in this package's `views.py`.
+This package's `views.py` holds the figures (the static ones the notebook draws and the two
+widgets' views and readouts); `checkers.py` the exercise checkers. Both are re-exported here.
 
 Losses are mean squared errors (for regression) or mean NLL in nats (for bigrams).
 Bad input raises ValueError saying what was wrong and what is expected.
@@ -21,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ... import checks, plots, validate
+from ... import validate
 from ...data import bigram_counts, bigram_nll, bigram_probs, build_vocab, load_names, split_names
 
 # --- data: a seeded noisy sample of a known smooth curve ----------------------------------
@@ -30,6 +33,7 @@ CURVE_NOISE = 0.25          # standard deviation of the noise added to the true 
 N_TRAIN, N_VAL = 12, 200
 LOG10_LAMBDAS = np.round(np.arange(-8.0, 1.0 + 1e-9, 0.25), 2)  # the λ grid of the curves
 MAX_DEGREE = 11
+X_GRID = np.linspace(-1, 1, 200)  # where fitted curves are drawn
 
 
 def true_curve(x) -> np.ndarray:
@@ -71,7 +75,7 @@ def poly_features(x, degree: int) -> np.ndarray:
 
 
 def l2_penalty(w, lam: float = 0.01) -> float:
-    """The notes' penalty: λ · mean(w²) (the mean over every weight)."""
+    """The L2 penalty in its mean form: λ · mean(w²) (the mean over every weight)."""
     lam = _check_lam(lam)
     w = validate.as_array(w, "w")
     if w.size == 0:
@@ -136,72 +140,7 @@ def lambda_sweep(data: dict, degree: int, log10_lambdas=LOG10_LAMBDAS) -> dict:
             "best_lam": float(lams[best]), "best_val": float(val[best])}
 
 
-# --- static figures (drawn on axes the notebook makes) ------------------------------------------
-
-def draw_fits(ax, data: dict, degrees=(1, 3, 9), lam: float = 0.0) -> None:
-    """The training points, the true curve and the ridge fit of each degree."""
-    ax.scatter(data["x_train"], data["y_train"], s=28, color=plots.BLUE, zorder=3, label="training points")
-    ax.plot(X_GRID, true_curve(X_GRID), color=plots.GREEN, ls="--", label="true curve sin(πx)")
-    for degree, color, ls in zip(degrees, (plots.GREY, plots.ORANGE, plots.RED, plots.BLUE), (":", "-.", "-", "-")):
-        w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
-        ax.plot(X_GRID, poly_features(X_GRID, degree) @ w, color=color, ls=ls, label=f"degree {degree}")
-    ax.set(xlim=(-1.05, 1.05), ylim=(-2.0, 2.0), xlabel="x", ylabel="y", title="fits of growing degree")
-    ax.legend(fontsize=8, loc="lower right")
-
-
-def draw_train_val(ax, x, train, val, *, xlabel: str, ylabel: str, title: str = "",
-                   logx: bool = False, logy: bool = False) -> None:
-    """Training and validation loss against x (capacity, data size, λ or α)."""
-    ax.plot(x, train, "o-", color=plots.BLUE, ms=4, label="train")
-    ax.plot(x, val, "s--", color=plots.RED, ms=4, label="validation")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-
-
-def draw_degree_sweep(ax, sweep: dict, noise: float = CURVE_NOISE) -> None:
-    """Train / validation MSE against degree on a log scale, with the noise variance σ² as a floor."""
-    draw_train_val(ax, sweep["degrees"], sweep["train"], sweep["val"], xlabel="degree (capacity)",
-                   ylabel="MSE (log scale)", title="training and validation MSE", logy=True)
-    ax.axhline(noise ** 2, color=plots.GREY, ls=":", label="noise variance σ²")
-    ax.set_ylim(1e-3, 1e5)  # an interpolating fit's training MSE (about 0) lies below the panel
-    ax.legend(fontsize=8)
-
-
-WEIGHT_BINS = np.linspace(-5, 7, 49)
-
-
-def draw_weight_histograms(ax, weights: dict, bins=WEIGHT_BINS) -> None:
-    """One step histogram per λ of the given weights (a dict λ -> array)."""
-    for (lam, w), color, ls in zip(weights.items(), (plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN),
-                                   plots.LINESTYLES):
-        ax.hist(np.ravel(validate.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color, ls=ls,
-                label=f"λ = {lam}")
-    ax.set(xlabel="weight (logit) value", ylabel="number of weights")
-    ax.legend()
-
-
-def draw_row_estimates(ax, estimates: dict, labels, row_label: str) -> None:
-    """Side-by-side bars of q(next | row_label) for each estimate (a dict name -> probabilities)."""
-    positions = np.arange(len(labels))
-    width = 0.8 / len(estimates)
-    for k, (name, probs) in enumerate(estimates.items()):
-        ax.bar(positions + (k - (len(estimates) - 1) / 2) * width, probs, width=width, label=name,
-               hatch=["", "//", "..", "xx"][k % 4], edgecolor="black", lw=0.5)  # not colour alone
-    ax.axhline(1 / len(labels), color=plots.GREY, ls=":", label=f"uniform 1/{len(labels)}")
-    ax.set_xticks(positions, labels)
-    ax.set(xlabel="next character", ylabel=f"q(next | '{row_label}')")
-    ax.legend(fontsize=8)
-
-
-# --- the λ slider: compute + view ------------------------------------------------------------
-
-X_GRID = np.linspace(-1, 1, 200)  # where the fitted curve is drawn
-
+# --- the λ slider: compute (its view and readout are in views.py) ------------------------------
 
 @lru_cache(maxsize=None)
 def _default_data() -> tuple:
@@ -216,7 +155,8 @@ def default_data() -> dict:
 
 
 @lru_cache(maxsize=None)
-def _default_sweep(degree: int) -> dict:
+def default_sweep(degree: int) -> dict:
+    """`lambda_sweep` of the notebook's data set at this degree, computed once."""
     return lambda_sweep(default_data(), degree)
 
 
@@ -227,7 +167,7 @@ def ridge_at(degree: int = 9, log10_lam: float = -2.0, data: dict | None = None)
         raise ValueError(f"log10_lam must be a finite number; got {log10_lam}")
     lam = 10.0 ** float(log10_lam)
     if data is None:
-        data, sweep = default_data(), _default_sweep(degree)  # the curve is computed once per degree
+        data, sweep = default_data(), default_sweep(degree)  # the curve is computed once per degree
     else:
         sweep = lambda_sweep(data, degree)
     w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
@@ -287,7 +227,7 @@ def smoothing_sweep(train_counts, val_counts, alphas) -> dict:
     return {"alphas": alphas, "train": train, "val": val, "best_alpha": float(alphas[best])}
 
 
-# --- the α slider: add-α smoothing of one row, compute + view ---------------------------------
+# --- the α slider: add-α smoothing of one row, compute (view and readout in views.py) -----------
 
 LOG10_ALPHAS = np.round(np.arange(-3.0, 3.0 + 1e-9, 0.25), 2)  # the α grid of the curves
 
@@ -333,6 +273,7 @@ def smoothing_widget(train_counts=None, val_counts=None, itos=None, prev: str = 
     from .views import SmoothingView, describe_smoothing
     if train_counts is None:
         train_counts, val_counts, itos = _default_counts()
+    train_counts, val_counts = validate.counts(train_counts), validate.counts(val_counts)
     controls = {"log10_alpha": slider(log10_alpha, float(LOG10_ALPHAS[0]), float(LOG10_ALPHAS[-1]), 0.25,
                                       "log10 α"),
                 "prev": widgets.Dropdown(options=list(itos), value=prev, description="previous character",
@@ -343,46 +284,7 @@ def smoothing_widget(train_counts=None, val_counts=None, itos=None, prev: str = 
                   title="add-α smoothing: a slider over α")
 
 
-# --- checkers for the "Check yourself" exercises -----------------------------------------------
-
-def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
-    """Which λ on the grid gives the lowest validation MSE for this degree?"""
-    sweep = _default_sweep(validate.whole_number(degree, "degree"))
-    best = sweep["best_lam"]
-    mistakes = {"that λ gives the lowest training loss; the question asks about validation":
-                float(sweep["lams"][int(np.argmin(sweep["train"]))]),
-                "that is log10 λ; give λ itself (10 ** that)": math.log10(best)}
-    return checks.check_number(answer, best, mistakes=mistakes,
-                               hint="take the λ at np.argmin of the validation curve, not of the training curve")
-
-
-def check_penalty(answer, w, lam: float = 0.01) -> checks.Verdict:
-    """The notes' penalty λ · mean(w²) for the given weights."""
-    w = validate.as_array(w, "w")
-    mistakes = {"that is λ · sum(w²); the notes' form takes the mean": float(lam * np.sum(w ** 2)),
-                "you forgot to multiply by λ": float(np.mean(w ** 2)),
-                "that is λ · mean(|w|), the L1 penalty; square the weights": float(lam * np.mean(np.abs(w))),
-                "that is λ · (mean w)²: square each weight first, then average": float(lam * np.mean(w) ** 2),
-                "that is λ · ‖w‖, not λ · mean(w²)": float(lam * np.linalg.norm(w))}
-    return checks.check_number(answer, l2_penalty(w, lam), mistakes=mistakes,
-                               hint="square every weight, take the mean, multiply by λ")
-
-
-def check_unseen_probability(answer, row_total: float, n_next: int = 27, alpha: float = 1.0) -> checks.Verdict:
-    """Add-α probability of a next character never seen after this previous character."""
-    expected = alpha / (row_total + n_next * alpha)
-    mistakes = {"that is the MLE (α = 0): an unseen bigram gets probability 0": 0.0,
-                "that is the uniform 1/V, the limit α → ∞; α = 1 is not that strong": 1.0 / n_next,
-                "the denominator also gets α for every one of the V next characters: N + Vα":
-                    alpha / (row_total + alpha),
-                "add α to the count, but also add Vα to the row total": alpha / row_total if row_total else math.inf}
-    return checks.check_number(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
-
-
-def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
-    """The torch.optim.SGD weight_decay equal to adding λ · mean(w²) to the loss."""
-    mistakes = {"you dropped the 2 from the derivative of w²": lam / n_weights,
-                "weight_decay=λ matches (λ/2)·Σw², not λ·mean(w²)": lam,
-                "that matches λ·Σw² (a sum); the mean divides by the number of weights": 2 * lam}
-    return checks.check_number(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
-                               hint="differentiate (λ/n)·Σw² with respect to one weight")
+# --- figures and checkers, by job, in this package's other modules (re-exported for the notebook) ---
+from .checkers import (  # noqa: E402, F401  (they use the functions above)
+    BEST_LAMBDA_TOLERANCE, check_best_lambda, check_decay_groups, check_unseen_probability, check_weight_decay)
+from .views import draw_degree_sweep, draw_fits, draw_training_curves, draw_weight_histograms  # noqa: E402, F401

@@ -1,11 +1,13 @@
-"""Lesson 08 (regularization_and_overfitting): what the two widgets show: figures and readouts.
+"""Lesson 08 (regularization_and_overfitting): the figures, static and live.
 
-    RidgeView       the data, the true curve and the fit; train / validation MSE against λ
-    SmoothingView   q(next | previous), MLE against add-α; train / validation NLL against α
-    describe_ridge, describe_smoothing   the one-line readouts under the figures
+    draw_fits, draw_degree_sweep        section 1: fits of growing degree, train / validation MSE
+    draw_training_curves                section 7: NLL against training step, the early-stopping point
+    draw_weight_histograms              section 7: the trained weights for each λ
+    RidgeView, describe_ridge           the λ slider: the fit; train / validation MSE against λ
+    SmoothingView, describe_smoothing   the α slider: q(next | previous), MLE against add-α; NLL against α
 
-The widgets (`ridge_widget`, `smoothing_widget`), their compute functions and the static
-figures the notebook draws are in `regularization_and_overfitting` (this package's `__init__.py`).
+Lines, markers and bars are told apart by style and label as well as colour. The widgets
+(`ridge_widget`, `smoothing_widget`) and their compute functions are in this package's `__init__.py`.
 """
 from __future__ import annotations
 
@@ -13,10 +15,65 @@ import math
 
 import numpy as np
 
-from ... import plots
-from . import (CURVE_NOISE, LOG10_ALPHAS, LOG10_LAMBDAS, X_GRID, default_data,
-                                             smoothing_sweep, true_curve)
+from ... import plots, validate
+from . import (CURVE_NOISE, LOG10_ALPHAS, LOG10_LAMBDAS, X_GRID, default_data, poly_features, ridge_fit,
+               smoothing_sweep, true_curve)
 
+# --- static figures (drawn on axes the notebook makes) ------------------------------------------
+
+
+def draw_fits(ax, data: dict, degrees=(1, 3, 9)) -> None:
+    """The training points, the true curve and the least-squares fit of each degree."""
+    ax.scatter(data["x_train"], data["y_train"], s=28, color=plots.BLUE, zorder=3, label="training points")
+    ax.plot(X_GRID, true_curve(X_GRID), color=plots.GREEN, ls="--", label="true curve sin(πx)")
+    for degree, color, ls in zip(degrees, (plots.GREY, plots.ORANGE, plots.RED), (":", "-", "-.")):
+        w = ridge_fit(data["x_train"], data["y_train"], degree, 0.0)
+        ax.plot(X_GRID, poly_features(X_GRID, degree) @ w, color=color, ls=ls, lw=2, label=f"degree {degree}")
+    ax.set(xlim=(-1.05, 1.05), ylim=(-2.4, 2.4), xlabel="x", ylabel="y", title="least-squares fits")
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
+
+
+def draw_degree_sweep(ax, degrees, train, val, noise: float = CURVE_NOISE) -> None:
+    """Train / validation MSE against degree on a log scale, with the noise variance σ² as a floor."""
+    ax.plot(list(degrees), train, "o-", color=plots.BLUE, ms=4, label="training MSE")
+    ax.plot(list(degrees), val, "s--", color=plots.RED, ms=4, label="validation MSE")
+    ax.axhline(noise ** 2, color=plots.GREY, ls=":", label="noise variance σ²")
+    ax.set(yscale="log", ylim=(1e-3, 1e5), xlabel="degree (capacity)", ylabel="MSE (log scale)",
+           title="training and validation MSE")  # an interpolating fit's training MSE (about 0) is below
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+
+
+def draw_training_curves(ax, train, val, best_step: int, *, other_val=None, other_label: str = "") -> None:
+    """NLL against step: training and validation, the lowest validation point, and another run's validation."""
+    train, val = validate.as_array(train, "train"), validate.as_array(val, "val")
+    steps = np.arange(len(train))
+    ax.plot(steps, train, "-", color=plots.BLUE, label="training NLL, no penalty")
+    ax.plot(steps, val, "--", color=plots.RED, label="validation NLL, no penalty")
+    if other_val is not None:
+        ax.plot(steps, validate.as_array(other_val, "other_val"), ":", color=plots.GREEN, lw=2,
+                label=f"validation NLL, {other_label}")
+    ax.plot([best_step], [val[best_step]], "v", color="black", ms=8, label=f"early stop: step {best_step}")
+    ax.set(ylim=(2.1, 2.8), xlabel="gradient step", ylabel="mean NLL (nats)",
+           title="the validation NLL turns up: stop early")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+
+
+def draw_weight_histograms(ax, weights: dict) -> None:
+    """One step histogram per λ of the given weights (a dict λ -> array)."""
+    arrays = {lam: np.ravel(validate.as_array(w, "weights")) for lam, w in weights.items()}
+    everything = np.concatenate(list(arrays.values()))
+    bins = np.linspace(everything.min(), everything.max(), 41)
+    styles = zip((plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN), ("-", "--", ":", "-."))
+    for (lam, w), (color, ls) in zip(arrays.items(), styles):
+        ax.hist(w, bins=bins, histtype="step", lw=2, color=color, ls=ls, label=f"λ = {lam}")
+    ax.set(xlabel="weight (logit) value", ylabel="number of weights", title=f"the {everything.size // len(arrays)} "
+           "weights of W after training")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+# --- the λ slider: view and readout --------------------------------------------------------------
 
 class RidgeView:
     """Left: data, true curve and the fit. Right: train / validation MSE against λ, with markers."""
@@ -40,10 +97,10 @@ class RidgeView:
         right.set(xscale="log", yscale="log", xlim=(10.0 ** LOG10_LAMBDAS[0], 10.0 ** LOG10_LAMBDAS[-1]),
                   ylim=self.LOSS_YLIM, xlabel="λ (log scale)", ylabel="MSE (log scale)",
                   title="loss against penalty strength")
-        (self.train_curve,) = right.plot([], [], color=plots.BLUE, label="train")
-        (self.val_curve,) = right.plot([], [], color=plots.RED, ls="--", label="validation")
+        (self.train_curve,) = right.plot([], [], "-", color=plots.BLUE, label="train")
+        (self.val_curve,) = right.plot([], [], "--", color=plots.RED, label="validation")
         (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
-        (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
+        (self.val_dot,) = right.plot([], [], "s", color=plots.RED)
         right.axhline(CURVE_NOISE ** 2, color=plots.GREY, lw=0.8, ls=":", label="noise floor σ²")
         right.legend(loc="upper left", fontsize=8)
         self.artists = [self.fit_line, self.train_curve, self.val_curve, self.train_dot, self.val_dot]
@@ -57,6 +114,14 @@ class RidgeView:
         self.train_dot.set_data([result["lam"]], [min(max(result["train_mse"], lo), hi)])
         self.val_dot.set_data([result["lam"]], [min(max(result["val_mse"], lo), hi)])
 
+
+def describe_ridge(result: dict) -> str:
+    """One line under the figure."""
+    return (f"degree {result['degree']} · λ = {result['lam']:.2e} · train MSE {result['train_mse']:.4f} · "
+            f"validation MSE {result['val_mse']:.4f} · ‖w‖ = {result['norm']:.4f}")
+
+
+# --- the α slider: view and readout --------------------------------------------------------------
 
 class SmoothingView:
     """Left: q(next | prev), MLE against add-α. Right: train / validation NLL against α, with markers."""
@@ -78,15 +143,15 @@ class SmoothingView:
         left.set(ylim=(0, 1), xlabel="next character", ylabel="probability", title="q(next | previous)")
         left.legend(fontsize=8, loc="upper left")
         sweep = smoothing_sweep(train_counts, val_counts, 10.0 ** LOG10_ALPHAS)
-        right.plot(sweep["alphas"], sweep["train"], color=plots.BLUE, label="train")
-        right.plot(sweep["alphas"], sweep["val"], color=plots.RED, ls="--", label="validation")
+        right.plot(sweep["alphas"], sweep["train"], "-", color=plots.BLUE, label="train")
+        right.plot(sweep["alphas"], sweep["val"], "--", color=plots.RED, label="validation")
         right.axhline(math.log(len(itos)), color=plots.GREY, ls=":", lw=0.8, label=f"uniform: ln {len(itos)}")
         right.set(xscale="log", xlim=(sweep["alphas"][0], sweep["alphas"][-1]),
                   ylim=(min(sweep["train"].min(), sweep["val"].min()) - 0.05, math.log(len(itos)) + 0.1),
                   xlabel="α (log scale)", ylabel="mean NLL (nats)", title="loss against pseudo-count α")
         right.legend(fontsize=8, loc="upper left")
         (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
-        (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
+        (self.val_dot,) = right.plot([], [], "s", color=plots.RED)
         self.artists = [*self.mle_bars, *self.bars, self.train_dot, self.val_dot]
 
     def update(self, result: dict) -> None:
@@ -96,12 +161,6 @@ class SmoothingView:
             bar.set_height(h)
         self.train_dot.set_data([result["alpha"]], [result["train_nll"]])
         self.val_dot.set_data([result["alpha"]], [result["val_nll"]])
-
-
-def describe_ridge(result: dict) -> str:
-    """One line under the figure."""
-    return (f"degree {result['degree']} · λ = {result['lam']:.2e} · train MSE {result['train_mse']:.4f} · "
-            f"validation MSE {result['val_mse']:.4f} · ‖w‖ = {result['norm']:.4f}")
 
 
 def describe_smoothing(result: dict) -> str:

@@ -1,0 +1,126 @@
+"""Lesson 08 (regularization_and_overfitting): the checkers of its "Check yourself" exercises.
+
+    check_best_lambda         9.1 (applied): refits the ridge polynomial at the learner's λ
+    check_decay_groups        9.2 (applied): runs one step of the learner's optimizer, on a copy
+    check_unseen_probability  9.3 (predict, then check): add-α probability of an unseen bigram
+    check_weight_decay        9.4: the weight_decay equal to λ · mean(w²)
+
+Every checker returns a `helpers.checks.Verdict` and never raises on a learner's answer; each
+hint is chosen by what the answer is (too small, too large, log10 λ, ...), so it fits the answer.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from ... import checks, validate
+from . import LOG10_LAMBDAS, default_data, default_sweep, poly_mse, ridge_fit, weight_decay_for_mean_penalty
+
+BEST_LAMBDA_TOLERANCE = 0.05  # a λ whose validation MSE is within 5 % of the grid's lowest is a good choice
+
+
+def _one_number(answer) -> float | None:
+    try:
+        arr = np.asarray(validate.to_numpy(answer), dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(arr.reshape(())) if arr.size == 1 else None  # [[1.0]] is one number too
+
+
+def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
+    """A λ for the degree-`degree` polynomial: judged by the validation MSE of the fit at that λ.
+
+    Correct when that MSE is within BEST_LAMBDA_TOLERANCE (relative) of the lowest on the
+    slider's grid, so 0.003 counts as well as the grid's 3.16e-03.
+    """
+    if checks.unanswered(answer):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    lam = _one_number(answer)
+    if lam is None or not math.isfinite(lam):
+        return checks.Verdict("wrong", f"expected one finite number, λ itself; got {answer!r}")
+    sweep = default_sweep(validate.whole_number(degree, "degree"))
+    best_lam, best_val = sweep["best_lam"], sweep["best_val"]
+    if lam < 0:
+        if LOG10_LAMBDAS[0] - 0.5 <= lam <= LOG10_LAMBDAS[-1]:
+            return checks.Verdict("wrong", f"{lam:g}. Hint: λ is positive; that looks like log10 λ, the slider's "
+                                           f"value: λ = 10 ** {lam:g} = {10 ** lam:.3g}")
+        return checks.Verdict("wrong", f"{lam:g}. Hint: λ is a penalty strength, a positive number")
+    data = default_data()
+    w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
+    train, val = poly_mse(w, data["x_train"], data["y_train"]), poly_mse(w, data["x_val"], data["y_val"])
+    at = f"at λ = {lam:.3g} the training MSE is {train:.4f} and the validation MSE {val:.4f}"
+    if val <= (1 + BEST_LAMBDA_TOLERANCE) * best_val:
+        return checks.Verdict("correct", f"{at}, within {BEST_LAMBDA_TOLERANCE:.0%} of the lowest on the grid "
+                                         f"({best_val:.4f} at λ = {best_lam:.2e})")
+    if lam == 0:
+        return checks.Verdict("wrong", f"{at}. Hint: λ = 0 is no penalty at all, the least-squares fit")
+    if lam < best_lam:
+        extra = (" You picked where the training MSE is lowest: the question asks where the validation MSE is."
+                 if lam <= 10 ** LOG10_LAMBDAS[1] else "")
+        return checks.Verdict("wrong", f"{at}. Hint: too small: the fit still follows the noise of the 12 "
+                                       f"training points; look further right on the validation curve.{extra}")
+    return checks.Verdict("wrong", f"{at}. Hint: too large: the penalty flattens the fit (underfitting); "
+                                   "look further left on the validation curve")
+
+
+def check_decay_groups(answer, layer) -> checks.Verdict:
+    """An optimizer for `layer` that decays layer.weight and not layer.bias: one step is run on a copy."""
+    import torch
+
+    if checks.unanswered(answer):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    if not isinstance(answer, torch.optim.Optimizer):
+        return checks.Verdict("wrong", f"expected a torch.optim optimizer built on layer's parameters; got "
+                                       f"{type(answer).__name__}")
+    places = {id(p): (g, k) for g, group in enumerate(answer.param_groups) for k, p in enumerate(group["params"])}
+    missing = [name for name, p in layer.named_parameters() if id(p) not in places]
+    if missing:
+        return checks.Verdict("wrong", f"layer.{' and layer.'.join(missing)} is not in the optimizer, so it would "
+                                       "never be trained. Hint: give every parameter of this layer a group "
+                                       "(the bias one with weight_decay 0)")
+    trial = copy.deepcopy(answer)  # its own copies of the parameters: the learner's layer stays as it is
+    for group in trial.param_groups:
+        for p in group["params"]:
+            p.grad = torch.zeros_like(p)  # a zero loss: only weight decay can move a parameter
+    (gw, kw), (gb, kb) = places[id(layer.weight)], places[id(layer.bias)]
+    weight, bias = trial.param_groups[gw]["params"][kw], trial.param_groups[gb]["params"][kb]
+    w0, b0 = weight.detach().clone(), bias.detach().clone()
+    try:
+        trial.step()
+    except Exception as exc:  # a learner's optimizer may be set up wrongly; say so, never crash
+        return checks.Verdict("wrong", f"one step of your optimizer failed: {type(exc).__name__}: {exc}")
+    shrank = bool(torch.all((weight.detach() - w0) * w0 < 0))  # every weight moved toward 0
+    bias_moved = not torch.equal(bias.detach(), b0)
+    if shrank and not bias_moved:
+        return checks.Verdict("correct", "one step with a zero loss moves every entry of layer.weight toward 0 "
+                                         "and leaves layer.bias as it was")
+    if shrank:
+        return checks.Verdict("wrong", "the bias decayed too. Hint: put layer.bias in its own group with "
+                                       "weight_decay 0")
+    if bias_moved:
+        return checks.Verdict("wrong", "the groups are swapped: the bias decays and the weight does not")
+    return checks.Verdict("wrong", "nothing decayed. Hint: give layer.weight's group a weight_decay > 0 "
+                                   "(and a learning rate > 0)")
+
+
+def check_unseen_probability(answer, row_total: float, n_next: int = 27, alpha: float = 1.0) -> checks.Verdict:
+    """Add-α probability of a next character never seen after this previous character."""
+    expected = alpha / (row_total + n_next * alpha)
+    mistakes = {"that is the MLE (α = 0): an unseen bigram gets probability 0": 0.0,
+                "that is the uniform 1/V, the limit α → ∞; α = 1 is not that strong": 1.0 / n_next,
+                "the denominator also gets α for every one of the V next characters: N + Vα":
+                    alpha / (row_total + alpha),
+                "add α to the count, but also add Vα to the row total": alpha / row_total if row_total else math.inf,
+                "that is a percentage; give the probability, a number between 0 and 1": 100 * expected}
+    return checks.check_number(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
+
+
+def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
+    """The torch.optim.SGD weight_decay equal to adding λ · mean(w²) to the loss."""
+    mistakes = {"you dropped the 2 from the derivative of w²": lam / n_weights,
+                "weight_decay=λ matches (λ/2)·Σw², not λ·mean(w²)": lam,
+                "that matches λ·Σw² (a sum); the mean divides by the number of weights": 2 * lam}
+    return checks.check_number(answer, weight_decay_for_mean_penalty(lam, n_weights), mistakes=mistakes,
+                               hint="differentiate (λ/n)·Σw² with respect to one weight")
