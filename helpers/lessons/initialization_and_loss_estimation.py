@@ -1,16 +1,22 @@
 """Lesson 05 (initialization_and_loss_estimation): predict the loss before training, and the initializations that meet it.
 
+The lesson writes its model, its initializations and its training loop out in the notebook.
+This module holds what the notebook does not need to show:
+
+- `show_progress()`: should the notebook's training loops draw a tqdm bar?
 - `uniform_loss(n)`: the loss of a uniform guess over n classes, -ln(1/n) = ln n nats.
-- `CharMLP`: the character MLP (embedding -> tanh hidden layer -> logits over 27
-  symbols) with the initializations the notebook compares; `train` and `evaluate`.
-- `DeepTanh` and `activation_stats`: a stack of tanh layers, to see what the Kaiming gain
-  fixes layer by layer.
+- `init_mlp`, `mlp_logits`: a reference copy of the lesson's character MLP (M models
+  stacked along a leading dimension), used by the checker, the widget and the worked
+  solutions; a test checks that it draws exactly what the notebook's own `init_mlp` draws.
+- `saturation(h)`: the fraction of tanh units with |h| > 0.97.
 - `output_scale_demo` (pure) + `ScaleView` + `output_scale_widget`: the widget.
-- `check_uniform_loss`, `check_first_loss_diagnosis`, `check_excess_nats`: exercise checkers.
+- `check_uniform_loss`, `check_first_loss` (applied: runs the learner's model),
+  `check_high_first_loss`, `check_low_first_loss`, `check_gain`: exercise checkers.
 
 The names data and the bigram count model (the reference point) are in `helpers.data`.
-Every model draws its parameters from its own `torch.Generator(seed)`, so building one
-never touches torch's global random state and the same seed always gives the same model.
+Every draw comes from its own `torch.Generator(seed)` in float64: float64 draws and float64
+training give the same numbers on every x86 CPU (float32 `randn` does not: its vectorised
+AVX2 path draws other numbers than the default one).
 """
 from __future__ import annotations
 
@@ -20,16 +26,16 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from matplotlib.figure import Figure
-from torch.nn.utils import skip_init
 
 from .. import checks, data, plots, validate
 
 VOCAB_SIZE = 27
 LN_VOCAB = math.log(VOCAB_SIZE)  # 3.2958 nats: the loss of a uniform guess over 27 symbols
+BLOCK_SIZE, N_EMBD, N_HIDDEN = 3, 10, 100  # the lesson's model: 3 characters × 10 numbers -> 100 tanh -> 27
 SATURATED = 0.97  # |tanh| above this: the local gradient 1 - h² is below 0.06
+DTYPE = torch.float64
 PROGRESS_ENV = "COURSE_PROGRESS"
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -61,102 +67,42 @@ def uniform_loss(n_classes: int) -> float:
     return -math.log(1.0 / n_classes)
 
 
-# --- the character MLP ----------------------------------------------------------------------
+# --- the lesson's model (a reference copy; the notebook writes it out) ----------------------
 
-class CharMLP(nn.Module):
-    """Embedding -> flatten -> Linear -> tanh -> Linear: logits [B, 27] for the next character.
+def init_mlp(n_models: int, seed: int, *, out_scale: float = 1.0, hidden_gain: float | None = None,
+             emb_scale: float = 1.0, n_hidden: int = N_HIDDEN) -> list[torch.Tensor]:
+    """[C, W1, b1, W2, b2] of `n_models` character MLPs, each with a leading model dimension M.
 
-    init: "torch" = PyTorch's defaults (embedding N(0, 1); Linear weights and biases
-          U(-1/√fan_in, 1/√fan_in)); "randn" = every parameter N(0, 1).
-    hidden_gain: if set, hidden weights N(0, (gain/√fan_in)²) and hidden bias 0 (Kaiming).
-    out_scale: if set, the output weights are multiplied by it and the output bias is 0.
-    emb_scale: the embedding table is multiplied by it.
+    Every parameter starts N(0, 1) (float64, from torch.Generator(seed), in this order);
+    then emb_scale multiplies C; hidden_gain (if set) makes W1 N(0, (gain/√fan_in)²) and b1
+    zero (Kaiming); out_scale multiplies W2, and any out_scale other than 1 zeroes b2.
     """
+    n_models, n_hidden = validate.whole_number(n_models, "n_models", lo=1), validate.whole_number(n_hidden, "n_hidden", lo=1)
+    seed = validate.whole_number(seed, "seed")
+    if hidden_gain is not None and not hidden_gain > 0:
+        raise ValueError(f"hidden_gain must be > 0 (or None for N(0, 1) hidden weights); got {hidden_gain}")
+    g = torch.Generator().manual_seed(seed)
 
-    def __init__(self, init: str = "torch", seed: int = 0, *, out_scale: float | None = None,
-                 hidden_gain: float | None = None, emb_scale: float = 1.0, vocab_size: int = VOCAB_SIZE,
-                 block_size: int = 3, n_embd: int = 10, n_hidden: int = 200):
-        super().__init__()
-        if init not in ("torch", "randn"):
-            raise ValueError(f"init must be 'torch' or 'randn'; got {init!r}")
-        vocab_size, block_size, n_embd, n_hidden = (
-            validate.whole_number(value, name, lo=1) for name, value in
-            {"vocab_size": vocab_size, "block_size": block_size, "n_embd": n_embd, "n_hidden": n_hidden}.items())
-        if out_scale is not None and not out_scale >= 0:
-            raise ValueError(f"out_scale must be >= 0; got {out_scale}")
-        if hidden_gain is not None and not hidden_gain > 0:
-            raise ValueError(f"hidden_gain must be > 0; got {hidden_gain}")
-        self.init, self.seed, self.block_size = init, seed, block_size
-        # skip_init: allocate without drawing from the global generator; we draw below
-        self.emb = skip_init(nn.Embedding, vocab_size, n_embd)
-        self.hidden = skip_init(nn.Linear, block_size * n_embd, n_hidden)
-        self.out = skip_init(nn.Linear, n_hidden, vocab_size)
-        g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            nn.init.normal_(self.emb.weight, generator=g)
-            for i, layer in enumerate((self.hidden, self.out)):
-                if i == 0 and hidden_gain is not None:
-                    std = hidden_gain / math.sqrt(layer.in_features)
-                    nn.init.normal_(layer.weight, 0.0, std, generator=g)
-                    layer.bias.zero_()
-                elif init == "randn":
-                    nn.init.normal_(layer.weight, generator=g)
-                    nn.init.normal_(layer.bias, generator=g)
-                else:  # exactly what nn.Linear.reset_parameters does, with our generator
-                    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=g)
-                    bound = 1 / math.sqrt(layer.in_features)
-                    nn.init.uniform_(layer.bias, -bound, bound, generator=g)
-            self.emb.weight.mul_(emb_scale)
-            if out_scale is not None:
-                self.out.weight.mul_(out_scale)
-                self.out.bias.zero_()
+    def randn(*shape):
+        return torch.randn(n_models, *shape, generator=g, dtype=DTYPE)
 
-    def hidden_states(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pre-activations and tanh activations of the hidden layer, both [B, n_hidden]."""
-        emb = self.emb(X)                            # [B, block_size, n_embd]
-        pre = self.hidden(emb.flatten(1))            # [B, n_hidden]
-        return pre, torch.tanh(pre)
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.out(self.hidden_states(X)[1])    # [B, vocab_size]
+    fan_in = BLOCK_SIZE * N_EMBD
+    C = randn(VOCAB_SIZE, N_EMBD) * emb_scale          # [M, 27, 10]
+    W1, b1 = randn(fan_in, n_hidden), randn(n_hidden)   # [M, 30, H], [M, H]
+    W2, b2 = randn(n_hidden, VOCAB_SIZE), randn(VOCAB_SIZE)  # [M, H, 27], [M, 27]
+    if hidden_gain is not None:
+        W1, b1 = W1 * hidden_gain / math.sqrt(fan_in), b1 * 0
+    if out_scale != 1.0:
+        W2, b2 = W2 * out_scale, b2 * 0
+    return [C, W1, b1, W2, b2]
 
 
-class DeepTanh(nn.Module):
-    """Embedding -> `depth` x (Linear without bias -> tanh) -> Linear: a deep version of CharMLP.
-
-    gain: hidden weights N(0, (gain/√fan_in)²); None = N(0, 1) (far too large).
-    The output layer is N(0, 1) x out_scale without bias (the fix from section 4).
-    """
-
-    def __init__(self, gain: float | None = 5 / 3, seed: int = 0, *, depth: int = 5, width: int = 100,
-                 out_scale: float = 0.01, vocab_size: int = VOCAB_SIZE, block_size: int = 3, n_embd: int = 10):
-        super().__init__()
-        depth, width = validate.whole_number(depth, "depth", lo=1), validate.whole_number(width, "width", lo=1)
-        if gain is not None and not gain > 0:
-            raise ValueError(f"gain must be > 0 (or None for N(0, 1) weights); got {gain}")
-        self.emb = skip_init(nn.Embedding, vocab_size, n_embd)
-        fans = [block_size * n_embd] + [width] * depth
-        self.layers = nn.ModuleList(skip_init(nn.Linear, fans[i], width, bias=False) for i in range(depth))
-        self.out = skip_init(nn.Linear, width, vocab_size, bias=False)
-        g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            nn.init.normal_(self.emb.weight, generator=g)
-            for layer in self.layers:
-                std = 1.0 if gain is None else gain / math.sqrt(layer.in_features)
-                nn.init.normal_(layer.weight, 0.0, std, generator=g)
-            nn.init.normal_(self.out.weight, 0.0, out_scale, generator=g)
-
-    def activations(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """The tanh output of every hidden layer, each [B, width]."""
-        h = self.emb(X).flatten(1)                  # [B, block_size * n_embd]
-        acts = []
-        for layer in self.layers:
-            h = torch.tanh(layer(h))                # [B, width]
-            acts.append(h)
-        return acts
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.out(self.activations(X)[-1])   # [B, vocab_size]
+def mlp_logits(params, X: torch.Tensor) -> torch.Tensor:
+    """Logits [M, B, 27] of the stacked MLPs [C, W1, b1, W2, b2] on contexts X [B, 3]."""
+    C, W1, b1, W2, b2 = params
+    emb = C[:, X]                                        # [M, B, 3, 10]
+    h = torch.tanh(emb.flatten(2) @ W1 + b1[:, None])    # [M, B, H]
+    return h @ W2 + b2[:, None]                          # [M, B, 27]
 
 
 def saturation(h, threshold: float = SATURATED) -> float:
@@ -164,52 +110,7 @@ def saturation(h, threshold: float = SATURATED) -> float:
     h = torch.as_tensor(h)
     if h.numel() == 0:
         raise ValueError("no activations given")
-    return float((h.abs() > threshold).float().mean())
-
-
-@torch.no_grad()
-def activation_stats(model: DeepTanh, X: torch.Tensor) -> dict[str, list[float]]:
-    """Per hidden layer: the std of the activations and the fraction saturated."""
-    acts = model.activations(X)
-    return {"std": [float(a.std()) for a in acts], "saturated": [saturation(a) for a in acts]}
-
-
-# --- training -----------------------------------------------------------------------------
-
-@torch.no_grad()
-def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> float:
-    """Mean cross-entropy (nats) of the model on all of X, Y."""
-    validate.dataset(X, Y)
-    return float(F.cross_entropy(model(X), Y))
-
-
-def train(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, steps: int = 300, batch_size: int = 32,
-          lr: float = 0.1, seed: int = 0, progress: bool = False, desc: str = "training") -> np.ndarray:
-    """Minibatch SGD on the mean cross-entropy; returns each step's batch loss (before its update).
-
-    losses[0] is the untrained model's loss on the first batch. The batches come from
-    torch.Generator(seed). progress=True shows a tqdm bar (see show_progress).
-    """
-    validate.dataset(X, Y)
-    steps, batch_size = validate.whole_number(steps, "steps", lo=1), validate.whole_number(batch_size, "batch_size", lo=1)
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0; got {lr}")
-    from tqdm.auto import tqdm  # the notebook-aware bar in JupyterLab, a text bar elsewhere
-
-    g = torch.Generator().manual_seed(seed)
-    params = [p for p in model.parameters() if p.requires_grad]
-    losses = np.empty(steps)
-    for step in tqdm(range(steps), desc=desc, disable=not progress):
-        ix = torch.randint(0, len(X), (batch_size,), generator=g)   # [batch_size]
-        loss = F.cross_entropy(model(X[ix]), Y[ix])
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        losses[step] = loss.item()
-    return losses
+    return float((h.abs() > threshold).double().mean())
 
 
 # --- the widget: scale the output layer, watch the first loss -------------------------------
@@ -221,31 +122,31 @@ LOGIT_BINS = np.linspace(-40.0, 40.0, 81)     # fixed bins: the histogram's bars
 
 @lru_cache(maxsize=8)
 def _scale_demo_base(seed: int):
-    """The work done once per seed: a fixed batch through the N(0, 1) model's hidden layer."""
+    """The work done once per seed: a fixed batch through a fresh N(0, 1) model's hidden layer."""
     all_names = data.load_names()
     stoi, itos = data.build_vocab(all_names)
     train_names, _ = data.split_names(all_names, 0.1, seed=0)
-    X, Y = data.build_dataset(train_names, stoi, block_size=3)
+    # the first 500 training names (shuffled by the split) are plenty to draw 256 examples from
+    X, Y = data.build_dataset(train_names[:500], stoi, block_size=BLOCK_SIZE)
     ix = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:WIDGET_BATCH]
-    model = CharMLP(init="randn", seed=seed)
-    with torch.no_grad():
-        _, h = model.hidden_states(X[ix])           # [B, 200]
+    C, W1, b1, W2, _ = init_mlp(1, seed)
+    h = torch.tanh(C[0, X[ix]].flatten(1) @ W1[0] + b1[0])   # [B, H]
     context = "".join(itos[int(i)] for i in X[ix[0]])
-    return h, model.out.weight.detach().clone(), Y[ix], context, itos
+    return h, W2[0], Y[ix], context, itos
 
 
 def output_scale_demo(scale: float = 1.0, seed: int = 0) -> dict:
     """First-batch loss, logits and example 0's softmax when the output weights are N(0, 1) x scale, bias 0.
 
-    Pure: the same (scale, seed) always gives the same numbers. The hidden layer is the
-    N(0, 1) model of section 4 (CharMLP(init="randn", seed=seed, out_scale=scale)); only
-    the last layer is recomputed per call.
+    Pure: the same (scale, seed) always gives the same numbers. The model is a fresh
+    N(0, 1) character MLP (`init_mlp(1, seed)`, the lesson's naive init); only its last
+    layer is recomputed per call, on a fixed batch of 256 training examples.
     """
     if not scale >= 0:
         raise ValueError(f"scale must be >= 0; got {scale}")
     seed = validate.whole_number(seed, "seed")
     h, weight, Y, context, itos = _scale_demo_base(seed)
-    logits = h @ (weight * scale).T                  # [B, 27]
+    logits = h @ (weight * scale)                    # [B, 27]
     loss = float(F.cross_entropy(logits, Y))
     probs0 = torch.softmax(logits[0], dim=-1)        # [27]
     target0 = int(Y[0])
@@ -265,7 +166,9 @@ class ScaleView:
            "1/27, with the true next character's bar hatched and coloured.")
 
     def __init__(self, itos=data.ITOS):
-        self.fig = Figure(figsize=(10.5, 3.0), dpi=plots.DPI, layout="constrained")
+        # fixed margins, not constrained layout: the first draw is about 0.3 s faster
+        self.fig = Figure(figsize=(10.5, 3.0), dpi=plots.DPI)
+        self.fig.subplots_adjust(left=0.055, right=0.99, bottom=0.17, top=0.9, wspace=0.28)
         ax_loss, ax_hist, ax_soft = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 3, 4]})
         for ax in (ax_loss, ax_hist, ax_soft):
             ax.spines[["top", "right"]].set_visible(False)
@@ -273,8 +176,10 @@ class ScaleView:
                                title="loss (nats)", fmt="{:.2f}")
         ax_loss.axhline(LN_VOCAB, color="black", ls="--", lw=1)
         ax_loss.set_yticks([LN_VOCAB, 10, 20, 30, 40], ["ln 27", "10", "20", "30", "40"])  # the label sits on its line
-        centers = (LOGIT_BINS[:-1] + LOGIT_BINS[1:]) / 2
-        self.hist = ax_hist.bar(centers, np.ones_like(centers), width=np.diff(LOGIT_BINS), color=plots.BLUE, log=True)
+        # one filled step outline, not 80 bars: a single artist to draw per frame
+        self.hist = ax_hist.stairs(np.ones(len(LOGIT_BINS) - 1), LOGIT_BINS, fill=True, color=plots.BLUE,
+                                   baseline=1e-3)
+        ax_hist.set_yscale("log")
         ax_hist.set_xlim(LOGIT_BINS[0], LOGIT_BINS[-1])
         ax_hist.set_ylim(0.8, WIDGET_BATCH * VOCAB_SIZE)
         ax_hist.set_title(f"logits of {WIDGET_BATCH} examples (count, log scale)")
@@ -282,18 +187,17 @@ class ScaleView:
         self.soft = plots.Bars(ax_soft, list(itos), ylim=(0, 1), color=plots.GREY, fmt="")
         ax_soft.axhline(1 / VOCAB_SIZE, color="black", ls="--", lw=1)
         ax_soft.tick_params(axis="x", labelsize=8)
-        ax_soft.set_title("softmax of example 0 (hatched: true next)")
+        ax_soft.set_title("softmax of example 0 (orange, hatched, labelled: true next)")
         ax_soft.set_ylabel("probability q")
         ax_soft.set_xlabel("next symbol")
-        self.artists = [*self.loss.artists, *self.hist, *self.soft.artists]
+        self.artists = [*self.loss.artists, self.hist, *self.soft.artists]
 
     def update(self, result: dict) -> None:
         self.loss.update([min(result["loss"], LOSS_MAX)])
         self.loss.texts[0].set_text(f"{result['loss']:.2f}")
         clipped = np.clip(result["logits"].ravel(), LOGIT_BINS[0], LOGIT_BINS[-1])
         counts, _ = np.histogram(clipped, LOGIT_BINS)
-        for bar, count in zip(self.hist, counts):
-            bar.set_height(max(count, 1e-3))  # below the axis floor: an empty bin shows nothing
+        self.hist.set_data(np.maximum(counts, 1e-3))  # below the axis floor: an empty bin shows nothing
         self.soft.update(result["probs0"])
         for i, (bar, text) in enumerate(zip(self.soft.bars, self.soft.texts)):
             true = i == result["target0"]
@@ -322,8 +226,13 @@ def output_scale_widget(seed: int = 0):
 # --- exercise checkers -------------------------------------------------------------------
 
 def check_uniform_loss(answer, n_classes: int) -> checks.Verdict:
-    """The expected first loss of a model that guesses uniformly over n_classes."""
-    n = n_classes
+    """The expected first loss of a model that guesses uniformly over n_classes (nats).
+
+    Judged by `checks.check_log_count`, so ln of another class count is never correct.
+    A short answer that is nearer ln n than the log of any other count (3.3 for ln 27)
+    is "close", with a request for more decimals.
+    """
+    n = validate.whole_number(n_classes, "n_classes", lo=2)
     mistakes = {
         "that is in bits (log base 2); the loss is in nats, the natural log": math.log2(n),
         "that is log base 10; use the natural log": math.log10(n),
@@ -332,11 +241,85 @@ def check_uniform_loss(answer, n_classes: int) -> checks.Verdict:
     }
     if n == VOCAB_SIZE:
         mistakes["26 letters plus the boundary token '.' make 27 symbols"] = math.log(26)
-    return checks.check_number(answer, uniform_loss(n), mistakes=mistakes,
-                               hint="a uniform guess gives every class probability 1/n; the loss is -ln(1/n)")
+    hint = "a uniform guess gives every class probability 1/n; the loss is -ln(1/n)"
+    verdict = checks.check_log_count(answer, n, mistakes=mistakes, hint=hint)
+    if verdict.status == "wrong" and "Hint: " + hint in verdict.detail:
+        value = float(np.asarray(validate.to_numpy(answer), dtype=np.float64))
+        half_gap = 0.5 * min(math.log(n + 1) - math.log(n), math.log(n) - math.log(n - 1))
+        if abs(value - math.log(n)) < half_gap:
+            return checks.Verdict("close", f"{value:.4f} is nearer ln {n} = -ln(1/{n}) than the log of any other "
+                                           "count; give it to 4 decimals (math.log)")
+    return verdict
 
 
-DIAGNOSES = {
+def _priors(Y: torch.Tensor) -> torch.Tensor:
+    return torch.bincount(Y, minlength=VOCAB_SIZE).to(DTYPE) / len(Y)   # [27]
+
+
+def prior_entropy(Y) -> float:
+    """H(p) of the next-symbol frequencies p in Y: the first loss of a model whose logits are log p."""
+    p = _priors(torch.as_tensor(Y))
+    return float(-(p[p > 0] * p[p > 0].log()).sum())
+
+
+def _as_params(answer) -> list[torch.Tensor] | str:
+    """The learner's [C, W1, b1, W2, b2] for one model, as float64 tensors; or why it is not that."""
+    if not isinstance(answer, (list, tuple)) or len(answer) != 5:
+        return "expected the list [C, W1, b1, W2, b2] of one model's parameters (as init_mlp(1, seed) gives)"
+    try:
+        params = [torch.as_tensor(p).detach().to(DTYPE) for p in answer]
+    except (TypeError, ValueError, RuntimeError):
+        return "every entry of [C, W1, b1, W2, b2] must be a tensor of numbers"
+    C, W1, b1, W2, b2 = params
+    H = W1.shape[-1] if W1.dim() == 3 else -1
+    want = {"C": (1, VOCAB_SIZE, N_EMBD), "W1": (1, BLOCK_SIZE * N_EMBD, H), "b1": (1, H),
+            "W2": (1, H, VOCAB_SIZE), "b2": (1, VOCAB_SIZE)}
+    for i, ((name, shape), p) in enumerate(zip(want.items(), params)):
+        if tuple(p.shape) == shape[1:]:  # one model given without its leading model dimension
+            params[i] = p = p[None]
+        if tuple(p.shape) != shape:
+            return f"{name} has shape {list(p.shape)}; expected {list(shape)} (one model, leading dimension 1)"
+    if not all(torch.isfinite(p).all() for p in params):
+        return "a parameter holds nan or inf"
+    return params
+
+
+def check_first_loss(answer, X, Y, start: str = "priors") -> checks.Verdict:
+    """Run the learner's re-initialised model on X, Y: is its first loss within 0.05 of the target?
+
+    start="priors": the target is H(p) of the next-symbol frequencies in Y (output bias = log p,
+    output weights small); start="uniform": the target is ln 27 (bias 0, weights small).
+    """
+    if start not in ("priors", "uniform"):
+        raise ValueError(f"start must be 'priors' or 'uniform'; got {start!r}")
+    if checks.unanswered(answer) or (isinstance(answer, (list, tuple)) and any(checks.unanswered(a) for a in answer)):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    params = _as_params(answer)
+    if isinstance(params, str):
+        return checks.Verdict("wrong", params)
+    validate.dataset(X, Y)
+    with torch.no_grad():
+        loss = float(F.cross_entropy(mlp_logits(params, X)[0], Y))
+    entropy = prior_entropy(Y)
+    target, name = (entropy, "H(p)") if start == "priors" else (LN_VOCAB, "ln 27")
+    said = f"first loss {loss:.4f}"
+    if abs(loss - target) <= 0.05:
+        return checks.Verdict("correct", f"{said}, within 0.05 of {name} = {target:.4f}")
+    p, b2 = _priors(torch.as_tensor(Y)), params[4][0]
+    if start == "priors" and torch.allclose(b2, p, atol=1e-3):
+        return checks.Verdict("wrong", f"{said}. Hint: the bias holds the probabilities p; softmax needs logits, "
+                                       "so set it to log p")
+    if start == "priors" and abs(loss - LN_VOCAB) <= 0.05:
+        return checks.Verdict("wrong", f"{said}: that is ln 27, the uniform start. Hint: the weights are fine; "
+                                       "now set the output bias to the log of the priors, log p")
+    if loss > target + 1.0:
+        return checks.Verdict("wrong", f"{said}, far above {name} = {target:.4f}. Hint: the logits are still large; "
+                                       "scale the output weights W2 down (0.01, or even 0)")
+    return checks.Verdict("wrong", f"{said}, not within 0.05 of {name} = {target:.4f}. Hint: small output "
+                                   "weights" + (" and the bias log p" if start == "priors" else " and bias 0"))
+
+
+HIGH_OPTIONS = {
     "a": "the model has already learned a lot: a high loss means it is confident",
     "b": "the untrained model is confidently wrong: its logits are far too large, so softmax piles "
          "probability on a few wrong classes; check the input scale and the last layer's init",
@@ -345,22 +328,50 @@ DIAGNOSES = {
 }
 
 
-def check_first_loss_diagnosis(answer) -> checks.Verdict:
+def check_high_first_loss(answer) -> checks.Verdict:
     """Which reading of 'expected 2.3, got 14' (10 classes) is right?"""
     why_not = {
         "a": "an untrained model knows nothing; a loss above ln 10 is worse than a uniform guess, not better",
         "c": "ln 10 in bits is log2(10) = 3.32, nowhere near 14",
         "d": "the first steps then go into shrinking the logits (the hockey stick), and saturated units may never recover",
     }
-    return checks.check_choice(answer, "b", why_not=why_not, options=DIAGNOSES)
+    return checks.check_choice(answer, "b", why_not=why_not, options=HIGH_OPTIONS)
 
 
-def check_excess_nats(answer) -> checks.Verdict:
-    """How many nats above the uniform guess (ln 10) is a first loss of 14?"""
-    gap = 14 - math.log(10)
-    mistakes = {
-        "losses in nats compare by their difference, not their ratio": 14 / math.log(10),
-        "ln 10 is 2.3026 nats; you subtracted log2(10), which is in bits": 14 - math.log2(10),
-        "subtract the uniform loss ln 10, not 1/10": 14 - 0.1,
+LOW_OPTIONS = {
+    "a": "the labels leak into the inputs, and the model already uses the leak",
+    "b": "a bug in the loss or the weights: probabilities passed where log-probabilities belong, a sum or mask "
+         "that divides by the wrong count, or weights that are not fresh (a cell re-run after training)",
+    "c": "the output bias was set to the log class priors",
+    "d": "a lucky draw of the random weights",
+}
+
+
+def check_low_first_loss(answer) -> checks.Verdict:
+    """Which reading of 'first loss 0.4' (10 balanced classes, fresh model) is right?"""
+    why_not = {
+        "a": "a model learns to use a leak only by training; before its first step it cannot exploit anything. "
+             "A leak shows as training that is too fast, not as a low first loss",
+        "c": "with balanced classes the priors are all 1/10, so log-prior logits start at H(p) = ln 10 exactly",
+        "d": "a random draw cannot know the labels; the loss of small random logits stays close to ln 10",
     }
-    return checks.check_number(answer, gap, mistakes=mistakes, hint="subtract the uniform guess's loss, ln 10, from 14")
+    return checks.check_choice(answer, "b", why_not=why_not, options=LOW_OPTIONS)
+
+
+def leaky_relu_gain(negative_slope: float) -> float:
+    """The gain 1/√E[f(z)²], z ~ N(0, 1), for leaky ReLU: √(2 / (1 + a²))."""
+    return math.sqrt(2.0 / (1.0 + negative_slope ** 2))
+
+
+def check_gain(answer, negative_slope: float = 0.2) -> checks.Verdict:
+    """The gain that keeps the mean square of the signal at 1 through leaky ReLU layers."""
+    a = float(negative_slope)
+    mistakes = {
+        "that is ReLU's gain √2: the negative side also passes a·z, which adds a²/2 to E[f(z)²]": math.sqrt(2),
+        "that is the gain squared, 1/E[f(z)²]; the weights' std is multiplied by its square root": 2 / (1 + a * a),
+        "that is √E[f(z)²], the factor the layer shrinks the signal by; the gain undoes it: take 1 over it":
+            math.sqrt((1 + a * a) / 2),
+        "the slope enters squared: the negative half contributes E[(a·z)²; z < 0] = a²/2": math.sqrt(2 / (1 + a)),
+    }
+    return checks.check_number(answer, leaky_relu_gain(a), mistakes=mistakes,
+                               hint="gain = 1/√E[f(z)²] with z ~ N(0, 1); split E[f(z)²] into z > 0 and z < 0")
