@@ -424,7 +424,7 @@ def test_long_run_is_where_a_long_game_settles():
 def test_future_exercise_bag_makes_the_point():
     assert (COUNTS == 0).sum() >= 1 and math.isinf(FUTURE["freqs_score"])     # a colour unseen, yet in the bag
     assert FUTURE["smoothed_score"] < FUTURE["uniform_score"] - 0.1
-    for eps in (0.05, 0.1, 0.2, 0.3, 0.5):   # any sensible smoothing passes, not one magic value
+    for eps in (0.02, 0.05, 0.1, 0.2, 0.3, 0.5):   # any sensible smoothing passes, not one magic value
         q = lesson.smooth(COUNTS / COUNTS.sum(), eps)
         assert lesson.check_future_belief(q).status == "correct"
 
@@ -457,7 +457,9 @@ CHECKER_TABLES = [
                     "those are percentages": COUNTS / 30 * 100,
                     "sums to": lesson.add_one(COUNTS) * 0.9,
                     "exactly 0": np.where(COUNTS == COUNTS.max(), 0.0, (COUNTS + 1) / (COUNTS + 1)[COUNTS != COUNTS.max()].sum()),
-                    "is not below the uniform belief's": lesson.smooth(np.eye(6)[int(np.argmax(COUNTS))], 0.5)},
+                    "only a sliver of belief": lesson.smooth(COUNTS / 30, 0.001),
+                    "close to the uniform belief: follow the counts more": lesson.smooth(COUNTS / 30, 0.9),
+                    "no better than the uniform belief": lesson.smooth(np.eye(6)[int(np.argmax(COUNTS))], 0.5)},
           wrong=[lesson.smooth(COUNTS / 30, 1e-9), np.eye(6)[int(np.argmax(COUNTS))], [0.2] * 5, "uniform"]),
     Table(lesson.check_mild_vs_confident,
           right=number_forms(math.log(1e-4) / math.log(0.5)) + [math.log2(1e4)],

@@ -81,8 +81,9 @@ def _belief(answer, n: int):
 def check_future_belief(answer, seed: int = FUTURE_SEED, n_seen: int = 30) -> checks.Verdict:
     """Applied: a belief built from n_seen candies of a hidden bag, scored on future candies by H(p, q).
 
-    Correct when its future surprise is below both the uniform belief's (which ignores the
-    candies) and the raw frequencies' (which rule out any colour not seen yet).
+    Correct when its future surprise is finite, below the raw frequencies', and at least half
+    of the way from the uniform belief's score down to the floor H(p): it must use the counts
+    and keep every colour possible.
     """
     if checks.unanswered(answer):
         return checks.Verdict("unanswered", checks.NOT_ANSWERED)
@@ -90,12 +91,14 @@ def check_future_belief(answer, seed: int = FUTURE_SEED, n_seen: int = 30) -> ch
     if isinstance(q, checks.Verdict):
         return q
     game = hidden_game(seed=seed, n_draws=n_seen, reveal=True)
-    p, freqs = game["p"], game["freqs"]
-    mine, uniform, raw = losses.cross_entropy_probs(p, q), game["uniform_score"], game["freqs_score"]
+    p, freqs, counts = game["p"], game["freqs"], game["counts"]
+    mine, uniform, raw, floor = (losses.cross_entropy_probs(p, q), game["uniform_score"], game["freqs_score"],
+                                 game["entropy"])
+    target = uniform - 0.5 * (uniform - floor)
+    unseen = [c for c, k in zip(COLOURS, counts) if k == 0]
     if np.allclose(q, freqs, atol=1e-6):
-        unseen = [c for c, k in zip(COLOURS, game["counts"]) if k == 0]
         return checks.Verdict("wrong", f"those are the raw frequencies: they give {', '.join(unseen) or 'no colour'} "
-                                       f"a belief of 0, and the bag has some; the first one costs ∞. Smooth them")
+                                       "a belief of 0, and the bag has some; the first one costs ∞. Smooth them")
     if np.allclose(q, 1 / len(COLOURS), atol=1e-6):
         return checks.Verdict("wrong", f"the uniform belief ignores the candies you saw: it scores {fmt(uniform)}. "
                                        "Use the counts, smoothed")
@@ -103,14 +106,20 @@ def check_future_belief(answer, seed: int = FUTURE_SEED, n_seen: int = 30) -> ch
     if zero:
         return checks.Verdict("wrong", f"your belief gives {', '.join(zero)} exactly 0, and the bag has some: "
                                        "the first one costs ∞. Keep every colour above 0")
-    if mine >= uniform or mine >= raw:
-        rival, score = ("the uniform belief", uniform) if mine >= uniform else ("the raw frequencies", raw)
-        return checks.Verdict("wrong", f"your future surprise H(p, q) = {fmt(mine)} nats is not below {rival}'s "
-                                       f"({fmt(score)}). Hint: start from the counts and add the same small "
-                                       "amount to each")
-    return checks.Verdict("correct", f"your future surprise H(p, q) = {fmt(mine)} nats, below the uniform "
-                                     f"belief ({fmt(uniform)}) and the raw frequencies ({fmt(raw)}); "
-                                     f"the floor is {fmt(game['entropy'])}")
+    if mine < min(target, raw):
+        return checks.Verdict("correct", f"your future surprise H(p, q) = {fmt(mine)} nats: from the uniform "
+                                         f"belief's {fmt(uniform)} more than half way down to the floor {fmt(floor)}")
+    sliver = [c for c in unseen if q[COLOURS.index(c)] < 0.5 / (n_seen + len(COLOURS))]
+    if sliver:
+        why = (f"you left {', '.join(sliver)}, never seen yet, only a sliver of belief, and such a colour can "
+               "still come out. Hint: add the same amount, such as 1, to every count before you divide")
+    elif mine >= uniform:
+        why = "that is no better than the uniform belief. Hint: start from the counts and add 1 to each"
+    else:
+        why = "that is close to the uniform belief: follow the counts more. Hint: add 1 to each count"
+    return checks.Verdict("wrong", f"your future surprise H(p, q) = {fmt(mine)} nats; the target is below "
+                                   f"{fmt(target)} (half way from the uniform belief's {fmt(uniform)} to the "
+                                   f"floor {fmt(floor)}): {why}")
 
 
 def check_mild_vs_confident(answer, q_mild: float = 0.5, q_confident: float = 1e-4) -> checks.Verdict:
