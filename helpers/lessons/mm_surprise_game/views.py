@@ -46,7 +46,7 @@ class BeliefView:
     BELOW = 0.2    # nats of the band below the floor H(p)
 
     def __init__(self):
-        self.fig, (left, mid, right) = plots.new_figure(3, width=11.5, height=3.6)
+        self.fig, (left, mid, right) = plots.new_figure(3, width=10.5, height=3.5)
         self.left, self.mid, self.right, self.live = left, mid, right, None
         x = np.arange(len(COLOURS))
         colours = [CANDY[c] for c in COLOURS]
@@ -54,6 +54,7 @@ class BeliefView:
                                  ylabel="probability")
         for bar in self.q_bars.bars:
             bar.set_edgecolor("black")
+        left.tick_params(axis="x", labelsize=8)   # six colour names side by side
         (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=22, mew=3, color="black")
         mid.set_title("each candy's surprise (dots)")
         mid.set_xlabel("draw number")
@@ -126,7 +127,8 @@ class BeliefView:
         small = ce_y - h < 0.15 * self.ZOOM * k          # a thin gap: write its label above the dashed line
         self.gap_text.set_position((gx + 0.03 * self.xmax, ce_y + 0.06 * self.ZOOM * k if small else (h + ce_y) / 2))
         self.gap_text.set_text(f"KL = {fmt(r['kl'] * k, 3)}")
-        self.off_text.set_text(f"H(p, q) = {fmt(ce, 3)}, above this band ↑" if ce > zoom_top else "")
+        self.off_text.set_text(f"H(p, q) = {fmt(ce, 3)}, above this band ↑")
+        self.off_text.set_visible(ce > zoom_top)          # an invisible text costs nothing to draw
         self.hint.set_visible(n == 0)
         self.inf_text.set_visible(math.isinf(r["cross_entropy"]))
 
@@ -201,13 +203,13 @@ class HiddenView:
     frequencies', the add-one smoothed frequencies' and the floor H(p).
     """
 
-    X_TOP = 4.0  # nats; a longer (or infinite) bar stops at the edge, its number written on it
+    X_TOP = 4.0  # nats; a longer (or infinite) bar stops here, its number written after it
     NAMES = ("seen: you", "seen: frequencies (MLE)", "future: you", "future: frequencies",
              "future: add-one smoothed", "future: floor H(p)")
     KEYS = ("seen", "best_seen", "cross_entropy", "freqs_score", "smoothed_score", "entropy")
 
     def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=10.5, height=3.4)
+        self.fig, (left, right) = plots.new_figure(2, width=10.0, height=3.3)
         x = np.arange(len(COLOURS))
         self.freq_bars = left.bar(x, np.zeros(len(x)), width=0.8, color="#dddddd", edgecolor=plots.GREY,
                                   label="observed frequency")
@@ -223,13 +225,13 @@ class HiddenView:
         colours = [PURPLE, "#bbbbbb", PURPLE, "#bbbbbb", "#888888", plots.GREY]
         hatches = ["", "", "//", "//", "//", "//"]   # the future scores are hatched: not colour alone
         self.score_bars = right.barh(y, np.zeros(len(y)), color=colours, hatch=hatches, edgecolor="white")
-        self.score_texts = [right.text(0.05, yi, "", va="center", fontsize=9,
-                                       bbox=dict(facecolor="white", edgecolor="none", pad=1)) for yi in y]
+        self.score_texts = [right.text(0.05, yi, "", va="center", ha="left", fontsize=9) for yi in y]
         right.set_yticks(y, self.NAMES)
         right.axhline(3.5, color=plots.GREY, lw=0.8, ls=":")
-        right.set_xlim(0, self.X_TOP)
+        right.set_xlim(0, self.X_TOP + 0.6)          # room for the number after the longest bar
+        right.set_xticks(np.arange(0, self.X_TOP + 0.5, 0.5))
         right.set_xlabel("mean surprise (nats)")
-        right.set_title("scores, lower is better (future: after the reveal)")
+        right.set_title("scores (lower is better)")
         self.artists = [*self.freq_bars, *self.q_bars, self.p_ticks, *self.score_bars, *self.score_texts]
 
     def update(self, r: dict) -> None:
@@ -247,6 +249,4 @@ class HiddenView:
             shown = 0 if hidden else min(v, self.X_TOP)
             bar.set_width(shown)
             text.set_text("?" if hidden else fmt(v, 3))
-            inside = shown > self.X_TOP - 0.6          # no room on the right: write it on the bar's end
-            text.set_x(shown - 0.05 if inside else shown + 0.05)
-            text.set_ha("right" if inside else "left")
+            text.set_x(shown + 0.05)
