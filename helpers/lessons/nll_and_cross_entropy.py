@@ -97,6 +97,13 @@ def gradient_vs_confidence(true_prob: float = 0.01, n_classes: int = 3) -> dict:
 class GradientView:
     """Left: each loss against the true-class probability. Right: the size of its logit gradient."""
 
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Two panels against the probability the model gives the true class (log scale), for cross-entropy, "
+           "the squared difference and the absolute difference (told apart by line style and legend). Left: "
+           "each loss. Right: the size of its gradient with respect to the logits, which stays large for "
+           "cross-entropy when the model is confidently wrong and falls towards 0 for the other two. A "
+           "dash-dot vertical line and dots mark the slider's probability.")
+
     def __init__(self):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
         self.lines, self.dots = {}, {}

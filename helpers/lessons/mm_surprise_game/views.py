@@ -41,6 +41,12 @@ class BeliefView:
     band is drawn at its top edge and its number is written there.
     """
 
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Three panels. Left: bars of your belief q for each M&M colour (each bar in its colour and named "
+           "below it) with black ticks at the true bag's mix p. Middle: a dot for each candy drawn at its "
+           "surprise −log q, with the running mean as a black line. Right: the same running mean zoomed in on "
+           "the band just above the floor, with a dashed line at H(p, q), a grey line at the floor H(p) and a "
+           "thick faded bar between them labelled with the gap KL(p‖q).")
     Y_TOP = 6.0    # nats; the middle panel's fixed height (bits: the same height / ln 2)
     ZOOM = 1.0     # nats; the height of the right panel's band
     BELOW = 0.2    # nats of the band below the floor H(p)
@@ -203,6 +209,13 @@ class HiddenView:
     frequencies', the add-one smoothed frequencies' and the floor H(p).
     """
 
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Two panels. Left: for each colour, a wide grey bar of the observed frequency in the drawn candies, "
+           "a narrow bar of your belief q in the candy's colour, and a black tick at the hidden bag's mix p once "
+           "revealed. Right: horizontal bars of the scores, lower is better: your mean surprise and the "
+           "frequencies' on the candies seen, and after the reveal the future surprise H(p, q) of your belief, "
+           "of the raw and of the add-one smoothed frequencies, and the floor H(p); each bar's number is "
+           "written after it.")
     X_TOP = 4.0  # nats; a longer (or infinite) bar stops here, its number written after it
     NAMES = ("seen: you", "seen: frequencies (MLE)", "future: you", "future: frequencies",
              "future: add-one smoothed", "future: floor H(p)")
