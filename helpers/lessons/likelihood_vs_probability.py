@@ -201,6 +201,11 @@ def two_views(theta: float = 0.3, n: int = 10, k: int = 3) -> dict:
 
 class TwoViewsView:
     """Left: bars p(k | θ) for k = 0..N_MAX, unused ones hidden. Right: L(θ | k) with its area shaded."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: bars of the probability of each number of heads k out of n flips for "
+           "the slider's θ, a distribution that sums to 1. Right: the likelihood of θ for the "
+           "slider's k heads, a shaded curve over θ with a dot at the slider's θ, a dashed line at θ "
+           "and a dotted line at its maximum k/n.")
 
     def __init__(self):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)

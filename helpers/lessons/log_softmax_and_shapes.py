@@ -28,6 +28,10 @@ def softmax_at_temperature(temperature: float = 1.0, first_logit: float = 2.0,
 
 class SoftmaxView:
     """Two panels built once: softmax bars in [0, 1] and log_softmax bars in nats."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two bar charts over the same classes. Left: the softmax probabilities at the slider's "
+           "temperature and logit, between 0 and 1. Right: the log_softmax values, all at or below "
+           "0; as the temperature falls, one probability nears 1 and the others' logs fall steeply.")
 
     def __init__(self, labels=CLASSES):
         self.fig, (left, right) = plots.new_figure(2, width=7.5, height=2.8)
