@@ -198,7 +198,10 @@ def test_guess_changes_nothing_but_hits(mixes):
 def test_belief_game_units(mixes):
     r = lesson.belief_game(units="bits", n_draws=5, mixes=mixes)
     assert r["scale"] == pytest.approx(1 / math.log(2))
-    assert "bits" in lesson.describe_belief(r)
+    text = lesson.describe_belief(r)
+    assert "bits" in text and "= −log₂ q(" in text and "over 5 draws" in text
+    nats = lesson.describe_belief(lesson.belief_game(n_draws=1, mixes=mixes))
+    assert "= −log q(" in nats and "−log₂" not in nats and "over 1 draw =" in nats
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -176,11 +176,12 @@ def describe_belief(r: dict) -> str:
         s = r["surprises"][-1] * k
         hit = "right" if r["guesses"] and r["guesses"][-1] == last else "wrong"
         guessed = f"you guessed {r['guesses'][-1]} ({hit})" if r["guesses"] else "no guess recorded"
-        lines.append(f"<b>your score</b>: mean surprise over {r['n']} draws = "
+        log = "−log₂" if u == "bits" else "−log"   # the log's base follows the units
+        lines.append(f"<b>your score</b>: mean surprise over {r['n']} draw{'s' if r['n'] != 1 else ''} = "
                      f"<b>{fmt(r['running_mean'][-1] * k)} {u}</b> · H(p, q) = {fmt(r['cross_entropy'] * k)}"
                      f" · floor H(p) = {fmt(r['entropy'] * k)} · gap KL(p‖q) = {fmt(r['kl'] * k)}")
-        lines.append(f"last draw: <b>{last}</b>; {guessed}. Its surprise = −log q({last}) = "
-                     f"−log {_prob(r['q'][r['draws'][-1]])} = <b>{fmt(s)} {u}</b>. "
+        lines.append(f"last draw: <b>{last}</b>; {guessed}. Its surprise = {log} q({last}) = "
+                     f"{log} {_prob(r['q'][r['draws'][-1]])} = <b>{fmt(s)} {u}</b>. "
                      f"Guesses right: {r['hits']} of {r['n']} (the guessing game's score: the accuracy).")
         if math.isinf(r["running_mean"][-1]):
             lines.append("∞: you gave a colour that came out a belief of exactly 0. "
