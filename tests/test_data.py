@@ -133,12 +133,12 @@ GOOD_ROW = "a,bag a,10,20,30,10,20,10,test\n"
 
 
 # the published mixes, typed in by hand in percent from the sources data/README.md cites
-# (Mars consumer affairs 2006 via mmdatasurvey.com; R. Wicklin, SAS blog, 2017) and the seed notes' bag
+# (Mars consumer affairs 2006 via mmdatasurvey.com; R. Wicklin, SAS blog, 2017) and the invented bag
 PUBLISHED = {
     "milk_chocolate_2006": dict(blue=24, orange=20, green=16, yellow=14, red=13, brown=13),
     "peanut_2006": dict(blue=23, orange=23, green=15, yellow=15, red=12, brown=12),
     "plain_1997": dict(brown=30, yellow=20, red=20, orange=10, green=10, blue=10),
-    "notes_bag": dict(red=10, green=20, blue=30, yellow=25, brown=15, orange=0),
+    "invented_bag": dict(red=10, green=20, blue=30, yellow=25, brown=15, orange=0),
 }
 
 
@@ -170,8 +170,8 @@ def test_mixes_match_the_published_sources(mixes):
         assert mixes[bag].source
 
 
-def test_notes_bag_has_no_orange(mixes):
-    assert mixes["notes_bag"].as_dict()["orange"] == 0
+def test_invented_bag_has_no_orange(mixes):
+    assert mixes["invented_bag"].as_dict()["orange"] == 0
 
 
 @pytest.mark.parametrize("text, match", [
@@ -199,7 +199,7 @@ def test_good_csv_loads(tmp_path):
 
 
 def test_unknown_bag_name(mixes):
-    with pytest.raises(ValueError, match=r"unknown bag 'mint'; expected one of \['notes_bag'"):
+    with pytest.raises(ValueError, match=r"unknown bag 'mint'; expected one of \['invented_bag'"):
         data.get_mix("mint", mixes)
 
 

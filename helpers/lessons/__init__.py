@@ -14,8 +14,8 @@ and its other modules hold parts by job (`views.py`: figures and readouts).
     00 start_here                              surprise widget
     01 log_softmax_and_shapes                  softmax temperature widget
     02 likelihood_vs_probability               binomial likelihood, three MLEs, the two-views widget
-    03 nll_and_cross_entropy                   "why not subtract distributions?": gradients, training, proper scores
-    04 mm_surprise_game/                       the M&M surprise game (views.py: figures and controls)
+    03 nll_and_cross_entropy                   the gradient widget, the toy data, the exercise checkers
+    04 mm_surprise_game/                       the M&M surprise game (views.py: figures; exercises.py: checkers)
     05 initialization_and_loss_estimation      the character MLP, initializations, the output-scale widget
     06 regression_losses_mse                   line fits under MSE / MAE / Huber, the outlier widget
     07 binary_cross_entropy_and_max_margin     losses against the margin, the margin widget

@@ -1,16 +1,16 @@
-"""Lesson 03 (nll_and_cross_entropy): "why not just subtract the distributions?" answered by experiment.
+"""Lesson 03 (nll_and_cross_entropy): "why not just subtract the distributions?", and the lesson's checkers.
 
 Three losses between a classifier's softmax q and the one-hot target y, each averaged
 over the examples:
 
     ce   cross-entropy           −log q[y]
-    mse  squared difference      Σ_c (q_c − y_c)²   (the Brier score; F.mse_loss would also divide by C)
-    l1   absolute difference     Σ_c |q_c − y_c|
+    sq   squared difference      Σ_c (q_c − y_c)²   (the Brier score; F.mse_loss would also divide by C)
+    abs  absolute difference     Σ_c |q_c − y_c|
 
-Pure numpy functions give each loss and its gradient with respect to the logits (checked
-against torch autograd in tests/lessons/test_nll_and_cross_entropy.py), the
-gradient-vs-confidence widget, a seeded toy training run, the expected score of each
-loss (proper scoring), and the checkers of the lesson's exercises.
+The notebook writes the gradients and the training loop out itself. This module holds what
+the notebook only calls: each loss and its logit gradient for the gradient-vs-confidence
+widget (checked against torch autograd in tests/lessons/test_nll_and_cross_entropy.py), the
+toy data set and the figure of the training runs, and the checkers of the exercises.
 """
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ import math
 
 import numpy as np
 
+import torch
+import torch.nn.functional as F
+
 from .. import checks, losses, plots, validate
 
-LOSSES = ("ce", "mse", "l1")
-LOSS_LABELS = {"ce": "cross-entropy", "mse": "squared difference", "l1": "absolute difference"}
-LOSS_COLORS = {"ce": plots.BLUE, "mse": plots.ORANGE, "l1": plots.GREEN}
+LOSSES = ("ce", "sq", "abs")
+LOSS_LABELS = {"ce": "cross-entropy", "sq": "squared difference", "abs": "absolute difference"}
+LOSS_COLORS = {"ce": plots.BLUE, "sq": plots.ORANGE, "abs": plots.GREEN}
+LOSS_STYLES = {"ce": "-", "sq": "--", "abs": ":"}  # line styles, so no figure relies on colour alone
 P_GRID = np.logspace(-4, math.log10(0.999), 300)  # true-class probabilities for the curves
 
 
@@ -48,7 +52,7 @@ def per_example(logits, target, loss: str = "ce") -> tuple[np.ndarray, np.ndarra
     if loss == "ce":
         return -np.log(q[np.arange(n), t]), q - y   # the gradient is the famous softmax − onehot
     diff = q - y                                        # [N, C]
-    if loss == "mse":
+    if loss == "sq":
         values, dq = (diff ** 2).sum(axis=1), 2 * diff  # dq = ∂loss/∂q
     else:
         values, dq = np.abs(diff).sum(axis=1), np.sign(diff)
@@ -92,26 +96,27 @@ def gradient_vs_confidence(true_prob: float = 0.01, n_classes: int = 3) -> dict:
 
 class GradientView:
     """Left: each loss against the true-class probability. Right: the size of its logit gradient."""
-    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
-    alt = ("Two panels against the probability the model gives the true class, for cross-entropy, "
-           "MSE and absolute error (told apart by line style and legend). Left: each loss. Right: "
-           "the size of its gradient, which stays large for cross-entropy when the model is "
-           "confidently wrong and shrinks for the other two. A dashed vertical line and dots mark "
-           "the slider's probability.")
+
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Two panels against the probability the model gives the true class (log scale), for cross-entropy, "
+           "the squared difference and the absolute difference (told apart by line style and legend). Left: "
+           "each loss. Right: the size of its gradient with respect to the logits, which stays large for "
+           "cross-entropy when the model is confidently wrong and falls towards 0 for the other two. A "
+           "dash-dot vertical line and dots mark the slider's probability.")
 
     def __init__(self):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
         self.lines, self.dots = {}, {}
         for ax, key in ((left, "values"), (right, "grad_norms")):
             for name in LOSSES:
-                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=LOSS_COLORS[name], lw=2, label=LOSS_LABELS[name],
-                               ls=plots.LINESTYLES[LOSSES.index(name) % len(plots.LINESTYLES)])
+                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=LOSS_COLORS[name], ls=LOSS_STYLES[name], lw=2,
+                                label=LOSS_LABELS[name])
                 dot, = ax.plot([], [], "o", color=LOSS_COLORS[name], ms=7)
                 self.lines[key, name], self.dots[key, name] = line, dot
             ax.set_xscale("log")
             ax.set_xlim(P_GRID[0], 1)
             ax.set_xlabel("q[true class] (log scale)")
-        self.marker = [ax.axvline(0.01, color=plots.GREY, ls="--", lw=1) for ax in (left, right)]
+        self.marker = [ax.axvline(0.01, color=plots.GREY, ls="-.", lw=1) for ax in (left, right)]
         left.set_ylim(0, 10)
         left.set_ylabel("loss (one example)")
         left.set_title("loss")
@@ -149,7 +154,7 @@ def gradient_widget():
                   describe_gradient, title="gradient vs confidence")
 
 
-# --- a toy problem trained three ways ------------------------------------------------------------
+# --- the toy problem of the training runs --------------------------------------------------------
 
 def toy_data(n_per_class: int = 100, n_classes: int = 3, seed: int = 0):
     """Gaussian blobs around n_classes points on a circle: x [N, 2], y [N], the centres [C, 2]."""
@@ -163,128 +168,109 @@ def toy_data(n_per_class: int = 100, n_classes: int = 3, seed: int = 0):
     return x, y, centres
 
 
-def train_toy(loss: str = "ce", steps: int = 200, lr: float = 1.0, wrong_scale: float = 1.5,
-              seed: int = 0) -> dict:
-    """Full-batch gradient descent on a linear classifier, started confidently wrong.
+def plot_training(histories: dict, axes, labels: dict | None = None) -> None:
+    """Draw each run on three axes (from plt.subplots(1, 3)): its own loss, the NLL, the accuracy.
 
-    The initial weights score each class with the centre of the *previous* class, times
-    wrong_scale, so most examples start with a small probability on their true class.
-    Returns per-step histories of the training loss, the NLL (cross-entropy, the common
-    yardstick), the accuracy and the size of the logit gradient.
+    `histories` maps a loss name (ce, sq, abs) to arrays "loss", "nll", "accuracy" (one
+    value per step); `labels` optionally replaces each run's legend label.
     """
-    _loss_name(loss)
-    if steps < 1 or not lr > 0:
-        raise ValueError(f"need steps >= 1 and lr > 0; got steps={steps}, lr={lr}")
-    x, y, centres = toy_data(seed=seed)
-    w = wrong_scale * np.roll(centres, 1, axis=0).T  # [2, C]: confidently wrong
-    b = np.zeros(centres.shape[0])                   # [C]
-    hist = {k: [] for k in ("loss", "nll", "accuracy", "grad_norm")}
-    for _ in range(steps):
-        logits = x @ w + b                           # [N, C]
-        value, g = loss_and_grad(logits, y, loss)    # g: [N, C]
-        hist["loss"].append(value)
-        hist["nll"].append(losses.cross_entropy(logits, y))
-        hist["accuracy"].append(float(np.mean(logits.argmax(axis=1) == y)))
-        hist["grad_norm"].append(float(np.linalg.norm(g)))
-        w -= lr * (x.T @ g)                          # chain rule: logits = x @ w + b
-        b -= lr * g.sum(axis=0)
-    return {k: np.array(v) for k, v in hist.items()} | {"loss_name": loss}
-
-
-def steps_to_accuracy(history: dict, level: float = 0.9) -> int | None:
-    """The first step (counting from 1) at which the accuracy reaches `level`, or None."""
-    hit = np.flatnonzero(history["accuracy"] >= level)
-    return int(hit[0]) + 1 if hit.size else None
-
-
-def plot_training(histories: dict, axes) -> None:
-    """Draw each run on three axes (from plt.subplots(1, 3)): its own loss, the NLL, the accuracy."""
     if len(axes) != 3:
         raise ValueError(f"plot_training draws on 3 axes; got {len(axes)}")
     for name, h in histories.items():
+        _loss_name(name)
         steps = np.arange(1, len(h["nll"]) + 1)
-        ls = plots.LINESTYLES[list(histories).index(name) % len(plots.LINESTYLES)]
-        axes[0].plot(steps, h["loss"] / h["loss"][0], color=LOSS_COLORS[name], lw=2, ls=ls,
-                     label=f"trained on {LOSS_LABELS[name]}")
-        axes[1].plot(steps, h["nll"], color=LOSS_COLORS[name], lw=2, ls=ls)
-        axes[2].plot(steps, h["accuracy"], color=LOSS_COLORS[name], lw=2, ls=ls)
-    axes[0].set(xlabel="step", ylabel="loss / its value at step 1", title="each run's own training loss",
+        style = dict(color=LOSS_COLORS[name], ls=LOSS_STYLES[name], lw=2)
+        label = (labels or {}).get(name, f"trained on {LOSS_LABELS[name]}")
+        axes[0].plot(steps, h["loss"] / h["loss"][0], label=label, **style)
+        axes[1].plot(steps, h["nll"], **style)
+        axes[2].plot(steps, h["accuracy"], **style)
+    for ax in axes:
+        ax.set_xscale("log")
+    axes[0].set(xlabel="step (log scale)", ylabel="loss / its value at step 1", title="each run's own training loss",
                 ylim=(0, 1.05))
-    axes[1].set(xlabel="step", ylabel="NLL (nats)", title="NLL on the training set")
-    axes[2].set(xlabel="step", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
-    axes[1].legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=8, loc="upper right")
-
-
-# --- proper scoring: which prediction does each loss reward? ------------------------------------
-
-def expected_scores(p_true: float, q_grid=None) -> dict:
-    """Two classes; the true class is 0 with probability p_true. Expected loss of predicting q(class 0).
-
-    Cross-entropy and the squared difference are lowest at q = p_true (proper scoring
-    rules); the absolute difference is lowest at q = 0 or 1 (it rewards overconfidence).
-    """
-    p = float(p_true)
-    if not 0 < p < 1:
-        raise ValueError(f"p_true must be strictly between 0 and 1; got {p_true!r}")
-    q = np.linspace(0.001, 0.999, 999) if q_grid is None else validate.as_array(q_grid, "q_grid")
-    if q.ndim != 1 or np.any(q <= 0) or np.any(q >= 1):
-        raise ValueError("q_grid must be 1-D with every value strictly between 0 and 1")
-    # outcome class 0 (probability p): y = (1, 0); class 1 (1 − p): y = (0, 1); prediction (q, 1 − q)
-    scores = {"ce": -(p * np.log(q) + (1 - p) * np.log(1 - q)),
-              "mse": p * 2 * (1 - q) ** 2 + (1 - p) * 2 * q ** 2,
-              "l1": p * 2 * (1 - q) + (1 - p) * 2 * q}
-    best = {name: float(q[np.argmin(s)]) for name, s in scores.items()}
-    return {"q": q, "p_true": p, "scores": scores, "best": best}
+    axes[1].set(xlabel="step (log scale)", ylabel="NLL (nats)", title="NLL on the training set")
+    axes[2].set(xlabel="step (log scale)", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
+    # one legend for the three panels, under them (off the data): needs layout="constrained"
+    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(histories),
+                          frameon=False, fontsize=9)
 
 
 # --- checkers for the exercises -------------------------------------------------------------
 
-DOUBLE_SOFTMAX_SNIPPETS = {
-    "a": "loss = F.cross_entropy(logits, y)",
-    "b": "loss = F.nll_loss(F.log_softmax(logits, dim=-1), y)",
-    "c": "loss = F.cross_entropy(F.softmax(logits, dim=-1), y)",
-    "d": "loss = -F.log_softmax(logits, dim=-1).gather(-1, y[:, None]).mean()",
+def double_softmax_floor(n_classes: int) -> float:
+    """The lowest loss F.cross_entropy(F.softmax(logits), y) can report with C classes: ln(e + C − 1) − 1."""
+    n_classes = validate.whole_number(n_classes, "n_classes", lo=2)
+    return math.log(math.e + n_classes - 1) - 1
+
+
+def check_double_softmax_floor(answer, n_classes: int = 10) -> checks.Verdict:
+    """Predict-then-check: the double-softmax loss of a model that is certain and right, C classes."""
+    floor = double_softmax_floor(n_classes)
+    ceiling = floor + 1
+    mistakes = {
+        "that is 0, the loss of a certain and right model without the bug; after the second softmax "
+        "the probabilities are at most e / (e + C − 1), so the loss cannot reach 0": 0.0,
+        "that is the top of the band, ln(e + C − 1): a model certain of a wrong class": ceiling,
+        "that is ln C, the loss of a uniform guess; the model here is certain and right": math.log(n_classes),
+        "that is in bits; the course works in nats (multiply bits by ln 2)": losses.to_bits(floor),
+    }
+    if n_classes != 3:
+        mistakes[f"that is the floor for C = 3 from the cell above; put C = {n_classes} into "
+                 "ln(e + C − 1) − 1"] = double_softmax_floor(3)
+    return checks.check_number(answer, floor, mistakes=mistakes,
+                               hint="the second softmax sees s = onehot(y): its loss is ln(e¹ + (C − 1)·e⁰) − 1")
+
+
+def _token_loss_reference(logits, targets):
+    v = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1))
+
+
+def token_loss_cases():
+    """Batches for check_token_loss: logits [B, T, V] (float64) and targets [B, T]; the first has T == V."""
+    gen = torch.Generator().manual_seed(3)
+    cases = []
+    for b, t, v in ((2, 5, 5), (3, 4, 7), (1, 6, 3)):
+        logits = 2 * torch.randn(b, t, v, generator=gen, dtype=torch.float64)   # [B, T, V]
+        targets = torch.randint(0, v, (b, t), generator=gen)                      # [B, T]
+        cases.append((logits, targets))
+    return cases
+
+
+TOKEN_LOSS_MISTAKES = {
+    "you passed [B, T, V] straight in: F.cross_entropy read dimension 1 (time) as the classes. "
+    "Flatten to [B*T, V] and [B*T], or transpose(1, 2)":
+        lambda lg, tg: F.cross_entropy(lg, tg),
+    "the logits and the targets were flattened in different orders (one of them transposed): "
+    "row i of the logits is no longer the position of target i":
+        lambda lg, tg: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.t().reshape(-1)),
+    "you applied softmax before F.cross_entropy, which applies log_softmax itself (a double softmax)":
+        lambda lg, tg: _token_loss_reference(F.softmax(lg, dim=-1), tg),
+    "that is the sum over all positions; the loss is their mean":
+        lambda lg, tg: _token_loss_reference(lg, tg) * tg.numel(),
+    "that is the loss per sequence (summed over time, averaged over the batch); average over every position":
+        lambda lg, tg: _token_loss_reference(lg, tg) * tg.shape[1],
 }
 
 
-def check_double_softmax(answer) -> checks.Verdict:
-    """Exercise: which snippet applies softmax twice?"""
-    ok = "cross_entropy already applies log_softmax; that is the same as a"
-    return checks.check_choice(answer, "c", options=list(DOUBLE_SOFTMAX_SNIPPETS), why_not={
-        "a": "this is the correct way: cross_entropy takes raw logits",
-        "b": "nll_loss takes log-probabilities and log_softmax makes them: softmax once. " + ok,
-        "d": "this picks the log-probability of each true class and averages: softmax once",
-    })
+def check_token_loss(fn) -> checks.Verdict:
+    """Applied: the learner's token_loss(logits [B, T, V], targets [B, T]) runs on batches, one with T == V."""
+    if checks.unanswered(fn):
+        return checks.check_function(fn, _token_loss_reference, [])
 
-
-def check_bits(answer, nats: float) -> checks.Verdict:
-    """Exercise: convert a loss in nats to bits."""
-    bits = nats / math.log(2)
-    return checks.check_number(answer, bits, mistakes={
-        "you multiplied by ln 2; a bit is bigger than a nat (ln 2 = 0.6931 nats), so divide": nats * math.log(2),
-        "that is log base 10 (bans); bits use log base 2": nats / math.log(10),
-        "you divided by 2; divide by ln 2 instead": nats / 2,
-    }, hint="divide the nats by ln 2")
-
-
-def check_ignore_index(answer, logits, target, ignore_index: int = -100) -> checks.Verdict:
-    """Exercise: the mean cross-entropy when some targets are ignore_index."""
-    t = validate.as_class_indices(target)
-    expected = losses.cross_entropy(logits, t, ignore_index=ignore_index)
-    keep = t != ignore_index
-    total = expected * keep.sum()
-    return checks.check_number(answer, expected, mistakes={
-        "you divided by every target; the mean is over the kept targets only": total / t.size,
-        "that is the sum over the kept targets; divide by how many were kept": total,
-    }, hint="drop the ignored rows, then average −log q[true class] over the rows that are left")
+    def on_copies(logits, targets):  # a function that changes its input in place cannot fool the reference
+        return fn(logits.clone(), targets.clone())
+    return checks.check_function(on_copies, _token_loss_reference, token_loss_cases(), tol=1e-9,
+                                 mistakes=TOKEN_LOSS_MISTAKES)
 
 
 def check_soft_ce(answer, p, q) -> checks.Verdict:
-    """Exercise: H(p, q) for a soft target p and a prediction q."""
+    """Exercise: H(p, q) for a soft target p and a prediction q, in nats."""
     expected = losses.cross_entropy_probs(p, q)
     return checks.check_number(answer, expected, mistakes={
         "the arguments are swapped: H(p, q) takes the log of q, the model's probabilities": losses.cross_entropy_probs(q, p),
         "that is KL(p‖q), the gap only; H(p, q) = H(p) + KL(p‖q)": losses.kl_divergence(p, q),
         "that is H(p), the floor only; add KL(p‖q)": losses.entropy(p),
         "you forgot the minus sign": -expected,
+        "that is in bits (log base 2); the course works in nats: use the natural log": losses.to_bits(expected),
     }, hint="multiply each p by log q, add them up, and negate")

@@ -29,6 +29,7 @@ TAB_ORDER_NOTEBOOK = "04_"  # the lesson whose first widget's Tab order is check
 # a lesson widget's keyboard-focusable controls (slider handles, menus, buttons), in DOM order
 FOCUSABLE = """(lesson) => [...lesson.querySelectorAll('.noUi-handle, select, button, input, [tabindex], [contenteditable="true"]')]
   .filter(e => (e.tabIndex >= 0 || e.isContentEditable) && !e.disabled && e.offsetParent !== null)"""
+ROW_GAP = 12  # px: controls whose tops differ by more start a new row (rows here are about 30 px apart)
 JS_CONTROLS = f"""(lesson) => ({FOCUSABLE})(lesson).map(e => {{
   const w = e.closest('.widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-inline-hbox');
   const l = w && w.querySelector('.widget-label'); const r = e.getBoundingClientRect();
@@ -97,7 +98,11 @@ def _check_tab_order(nb: NotebookPage, lesson, name: str) -> list[str]:
     if visited != list(range(len(controls))):
         names = [controls[f["i"]]["name"] if f["i"] >= 0 else f"(not a control: {f['html']})" for f in focused]
         problems.append(f"{name}: Tab visits {names}, expected every control in order: {[c['name'] for c in controls]}")
-    rows = [(round(c["y"] / 20), c["x"]) for c in controls]  # reading order: row by row, left to right
+    # reading order: row by row, left to right. A row is a run of tops less than ROW_GAP px apart
+    # (a slider's handle and its typed value sit a few px apart; rounding y would split them at a boundary)
+    tops = sorted(c["y"] for c in controls)
+    starts = [y for i, y in enumerate(tops) if i == 0 or y - tops[i - 1] > ROW_GAP]
+    rows = [(sum(c["y"] >= s for s in starts), c["x"]) for c in controls]
     if rows != sorted(rows):
         problems.append(f"{name}: the controls' DOM (Tab) order is not their reading order on screen: "
                         f"{[(c['name'], round(c['x']), round(c['y'])) for c in controls]}")

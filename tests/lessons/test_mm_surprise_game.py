@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from helpers import data, losses
 from helpers.lessons import mm_surprise_game as lesson
 from helpers.lessons.mm_surprise_game import views
+from tests.checker_contract import Table, number_forms, sequence_forms
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_draws_are_prefixes(mixes):
 
 
 def test_draws_follow_p_and_skip_zero(mixes):
-    p = mixes["notes_bag"].probs
+    p = mixes["invented_bag"].probs
     draws = lesson.draw_colours(p, 200_000, seed=1)
     assert draws.min() >= 0 and draws.max() < 6
     assert not np.any(draws == data.COLOURS.index("orange"))
@@ -145,7 +146,7 @@ def test_game_mean_equals_torch_cross_entropy(mixes):
 
 
 def test_zero_probability_gives_infinity_not_nan(mixes):
-    r = lesson.belief_game(blue=0, seed=0, n_draws=30, mixes=mixes)
+    r = lesson.belief_game(blue=0, bag="milk_chocolate_2006", seed=0, n_draws=30, mixes=mixes)
     blue = data.COLOURS.index("blue")
     first = int(np.argmax(r["draws"] == blue))
     assert r["draws"][first] == blue
@@ -156,7 +157,7 @@ def test_zero_probability_gives_infinity_not_nan(mixes):
 
 
 def test_zero_belief_for_an_absent_colour_is_fine(mixes):
-    r = lesson.belief_game(orange=0, bag="notes_bag", seed=0, n_draws=200, mixes=mixes)
+    r = lesson.belief_game(orange=0, bag="invented_bag", seed=0, n_draws=200, mixes=mixes)
     assert math.isfinite(r["running_mean"][-1]) and math.isfinite(r["cross_entropy"])
 
 
@@ -197,7 +198,10 @@ def test_guess_changes_nothing_but_hits(mixes):
 def test_belief_game_units(mixes):
     r = lesson.belief_game(units="bits", n_draws=5, mixes=mixes)
     assert r["scale"] == pytest.approx(1 / math.log(2))
-    assert "bits" in lesson.describe_belief(r)
+    text = lesson.describe_belief(r)
+    assert "bits" in text and "= −log₂ q(" in text and "over 5 draws" in text
+    nats = lesson.describe_belief(lesson.belief_game(n_draws=1, mixes=mixes))
+    assert "= −log q(" in nats and "−log₂" not in nats and "over 1 draw =" in nats
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -234,7 +238,7 @@ def test_belief_lesson_slider_and_units(mixes):
     assert widget.result["q"][data.COLOURS.index("blue")] == pytest.approx(30 / 80)
     assert widget.result["running_mean"][-1] != before and widget.live.image.value != image
     widget.controls["units"].value = "bits"
-    assert widget.view.right.get_ylim()[1] == pytest.approx(views.BeliefView.Y_TOP / math.log(2))
+    assert widget.view.mid.get_ylim()[1] == pytest.approx(views.BeliefView.Y_TOP / math.log(2))
     assert widget.view.mean_line.get_ydata()[-1] == pytest.approx(widget.result["running_mean"][-1] / math.log(2))
 
 
@@ -250,9 +254,9 @@ def test_belief_lesson_bag_change_and_new_bag(mixes):
     widget = lesson.belief_widget(mixes=mixes)
     buttons = find_buttons(widget)
     buttons["draw 10"].click()
-    widget.controls["bag"].value = "notes_bag"
+    widget.controls["bag"].value = "milk_chocolate_2006"
     assert widget.state.n == 0 and widget.result["n"] == 0
-    np.testing.assert_allclose(widget.view.p_ticks.get_ydata(), mixes["notes_bag"].probs)
+    np.testing.assert_allclose(widget.view.p_ticks.get_ydata(), mixes["milk_chocolate_2006"].probs)
     buttons["draw 10"].click()
     first = widget.result["draws"].copy()
     buttons["new bag"].click()
@@ -267,36 +271,86 @@ def test_draws_stop_at_the_cap():
     assert state.n == lesson.MAX_DRAWS and len(state.guesses) == lesson.MAX_DRAWS
 
 
-def test_hidden_bag_is_seeded(mixes):
-    assert lesson.hidden_bag(7, mixes) == lesson.hidden_bag(7, mixes)
-    assert len({lesson.hidden_bag(s, mixes) for s in range(40)}) == len(mixes)
+def test_hidden_bags_are_seeded_random_mixes_not_the_rows_of_the_table(mixes):
+    np.testing.assert_array_equal(lesson.hidden_bag(7), lesson.hidden_bag(7))
+    bags = np.array([lesson.hidden_bag(s) for s in range(200)])
+    np.testing.assert_allclose(bags.sum(axis=1), 1)
+    assert len({tuple(b.round(6)) for b in bags}) == 200
+    for mix in mixes.values():
+        assert np.abs(bags - mix.probs).max(axis=1).min() > 0.02   # no hidden bag is one of the four mixes
+    assert bags.std(axis=0).mean() > 0.1                           # they differ from each other a lot
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        lesson.hidden_bag(-1)
 
 
-def test_hidden_game_keeps_the_secret(mixes):
-    r = lesson.hidden_game(seed=3, n_draws=20, mixes=mixes)
-    assert not {"p", "bag", "cross_entropy", "kl"} & set(r)
+def test_the_demo_round_and_the_exercise_never_use_game_2s_bags():
+    game2 = [lesson.hidden_bag(s) for s in range(50)]          # "new hidden bag" counts up from 0
+    for seed in (lesson.DEMO_SEED, lesson.FUTURE_SEED):
+        assert seed >= 50
+        assert all(not np.allclose(lesson.hidden_bag(seed), b) for b in game2)
+    assert not np.allclose(lesson.hidden_bag(lesson.DEMO_SEED), lesson.hidden_bag(lesson.FUTURE_SEED))
+
+
+def test_hidden_game_keeps_the_secret():
+    r = lesson.hidden_game(seed=3, n_draws=20)
+    assert not {"p", "bag", "cross_entropy", "kl", "freqs_score", "smoothed_score", "uniform_score"} & set(r)
     assert "hidden until you press reveal" in lesson.describe_hidden(r)
-    shown = lesson.hidden_game(seed=3, n_draws=20, reveal=True, mixes=mixes)
-    p = mixes[lesson.hidden_bag(3, mixes)].probs
+    shown = lesson.hidden_game(seed=3, n_draws=20, reveal=True)
+    p = lesson.hidden_bag(3)
     np.testing.assert_allclose(shown["p"], p)
     assert shown["cross_entropy"] == pytest.approx(losses.cross_entropy_probs(p, np.full(6, 1 / 6)))
+    assert shown["uniform_score"] == pytest.approx(math.log(6) + 0.0 * shown["entropy"])
     assert shown["cross_entropy"] == pytest.approx(shown["entropy"] + shown["kl"])
     assert shown["best_seen"] <= shown["seen"]
-    assert "your score" in lesson.describe_hidden(shown)
+    text = lesson.describe_hidden(shown)
+    assert "your score" in text and "add-one" in text and "hidden bag no. 3" in text
 
 
-def test_hidden_lesson(mixes):
-    widget = lesson.hidden_widget(mixes=mixes)
+def test_hidden_game_two_truths():
+    """On the candies seen the frequencies win; on future ones add-one smoothing can win (∞ for the raw ones)."""
+    r = lesson.hidden_game(seed=lesson.DEMO_SEED, n_draws=20, reveal=True)
+    draws = lesson.draw_colours(r["p"], 20, seed=lesson.DEMO_SEED)
+    np.testing.assert_array_equal(np.bincount(draws, minlength=6), r["counts"])
+    assert r["best_seen"] == pytest.approx(lesson.surprises(r["freqs"], draws).mean())
+    smoothed = lesson.add_one(r["counts"])
+    assert lesson.surprises(smoothed, draws).mean() > r["best_seen"]     # worse on the candies seen ...
+    assert math.isinf(r["freqs_score"]) and r["smoothed_score"] < r["uniform_score"]   # ... better on future ones
+    assert "never came out" in lesson.describe_hidden(r)
+
+
+def test_add_one():
+    np.testing.assert_allclose(lesson.add_one([3, 0, 2, 1, 4, 0]), np.array([4, 1, 3, 2, 5, 1]) / 16)
+    c = np.array([5, 0, 7, 1, 2, 5])
+    eps = 6 / (c.sum() + 6)   # add-one is the frequencies mixed with the uniform belief
+    np.testing.assert_allclose(lesson.add_one(c), lesson.smooth(c / c.sum(), eps))
+    for bad in ([1, 2, 3], [1, -1, 0, 0, 0, 0], [0.5, 1, 1, 1, 1, 1]):
+        with pytest.raises(ValueError, match="counts must be 6 whole numbers"):
+            lesson.add_one(bad)
+
+
+def test_hidden_lesson():
+    widget = lesson.hidden_widget()
     buttons = find_buttons(widget)
     assert widget.result["n"] == 20 and not widget.view.p_ticks.get_visible()
+    assert [t.get_text() for t in widget.view.score_texts][2:] == ["?"] * 4   # the future scores are hidden
     before = widget.live.image.value
     buttons["draw 10"].click()
     assert widget.result["n"] == 30 and widget.live.image.value != before
     widget.controls["reveal"].value = True
     assert widget.view.p_ticks.get_visible()
+    assert "?" not in [t.get_text() for t in widget.view.score_texts]
     buttons["new hidden bag"].click()
     assert widget.controls["reveal"].value is False and widget.state.seed == 1
     assert widget.result["n"] == 20
+
+
+def test_infinite_scores_are_drawn_at_the_edge_with_their_sign():
+    view = views.HiddenView()
+    r = lesson.hidden_game(seed=lesson.DEMO_SEED, n_draws=20, reveal=True)
+    view.update(r)
+    bar = view.score_bars[views.HiddenView.KEYS.index("freqs_score")]
+    text = view.score_texts[views.HiddenView.KEYS.index("freqs_score")]
+    assert bar.get_width() == views.HiddenView.X_TOP and text.get_text() == "∞"
 
 
 def test_bag_summary_matches_the_brief(mixes):
@@ -304,8 +358,33 @@ def test_bag_summary_matches_the_brief(mixes):
     assert s["entropy"] == pytest.approx(1.7633, abs=5e-5)
     assert s["ce_uniform"] == pytest.approx(math.log(6))
     assert s["kl_uniform"] == pytest.approx(0.0284, abs=5e-5)
-    notes = lesson.bag_summary(mixes["notes_bag"])
-    assert math.isinf(notes["surprise"][data.COLOURS.index("orange")])
+    invented = lesson.bag_summary(mixes["invented_bag"])
+    assert invented["kl_uniform"] == pytest.approx(0.2473, abs=5e-5)       # the bag game 1 starts on
+    assert math.isinf(invented["surprise"][data.COLOURS.index("orange")])
+
+
+def test_game_1_starts_on_a_bag_whose_gap_shows(mixes):
+    widget = lesson.belief_widget(mixes=mixes)
+    assert widget.controls["bag"].value == "invented_bag"
+    r = widget.result
+    assert r["kl"] > 0.2 and lesson.rating(r["kl"]) == "cold"   # a uniform start is not "very close"
+    lo, hi = widget.view.right.get_ylim()
+    assert hi - lo == pytest.approx(views.BeliefView.ZOOM)
+    assert lo < r["entropy"] < r["cross_entropy"] < hi           # floor, gap and H(p, q) inside the zoom
+    assert (r["cross_entropy"] - r["entropy"]) / (hi - lo) > 0.2  # the gap is a fifth of the panel or more
+    gap = widget.view.gap.get_ydata()
+    assert gap[0] == pytest.approx(r["entropy"]) and gap[1] == pytest.approx(r["cross_entropy"])
+
+
+def test_zoom_panel_clips_an_off_scale_belief_and_says_so(mixes):
+    widget = lesson.belief_widget(mixes=mixes)
+    widget.controls["red"].value = 40
+    widget.controls["blue"].value = 1
+    r = widget.result
+    hi = widget.view.right.get_ylim()[1]
+    assert r["cross_entropy"] > hi
+    assert widget.view.ce_line.get_ydata()[0] < hi
+    assert "above this band" in widget.view.off_text.get_text()
 
 
 def test_rating():
@@ -318,40 +397,6 @@ def test_fmt():
     assert lesson.fmt(math.inf) == "∞" and lesson.fmt(1.23456) == "1.2346"
 
 
-def test_check_best_belief(mixes):
-    p = mixes["peanut_2006"].probs
-    assert lesson.check_best_belief(p).status == "correct"
-    assert lesson.check_best_belief(...).status == "unanswered"
-    assert "percentages" in lesson.check_best_belief(p * 100).detail
-    one_hot = np.eye(6)[int(np.argmax(p))]
-    assert "most common colour" in lesson.check_best_belief(one_hot).detail
-    assert "uniform" in lesson.check_best_belief(np.full(6, 1 / 6)).detail
-    assert lesson.check_best_belief("blue").status == "wrong"
-
-
-def test_check_surprise_bits():
-    assert lesson.check_surprise_bits(-math.log2(0.1)).status == "correct"
-    assert lesson.check_surprise_bits(None).status == "unanswered"
-    assert "nats" in lesson.check_surprise_bits(-math.log(0.1)).detail
-    assert "guess does not enter" in lesson.check_surprise_bits(-math.log2(0.3)).detail
-    assert "minus sign" in lesson.check_surprise_bits(math.log2(0.1)).detail
-
-
-def test_check_mild_vs_confident():
-    assert lesson.check_mild_vs_confident(math.log(1e-4) / math.log(0.5)).status == "correct"
-    assert lesson.check_mild_vs_confident(math.log2(1e4)).status == "correct"  # the base cancels
-    assert "probabilities" in lesson.check_mild_vs_confident(5000).detail
-    assert lesson.check_mild_vs_confident(...).status == "unanswered"
-
-
-def test_check_mle():
-    counts = [3, 0, 2, 1, 4, 0]
-    assert lesson.check_mle_belief(np.array(counts) / 10, counts).status == "correct"
-    assert "counts" in lesson.check_mle_belief(counts, counts).detail
-    assert "smoothing" in lesson.check_mle_belief((np.array(counts) + 1) / 16, counts).detail
-    assert lesson.check_mle_belief(..., counts).status == "unanswered"
-
-
 def test_belief_value_labels_sit_above_bar_and_tick(mixes):
     """Each bar's value label is above both the belief bar and the bag's tick, so they never overlap."""
     r = lesson.belief_game(1, 1, 1, 1, 20, 1, bag="milk_chocolate_2006", seed=0, n_draws=5, mixes=mixes)
@@ -360,3 +405,81 @@ def test_belief_value_labels_sit_above_bar_and_tick(mixes):
     for text, q, p in zip(view.q_bars.texts, r["q"], r["p"]):
         assert text.get_position()[1] > max(q, p)
         assert text.get_position()[1] < 1.0  # and below the title
+
+
+# --- the checkers -------------------------------------------------------------------------
+
+MIXES = data.load_mixes()
+LONG_RUN = losses.cross_entropy_probs(MIXES["invented_bag"].probs, MIXES["plain_1997"].probs)
+PEANUT = MIXES["peanut_2006"].as_dict()
+TWO_BITS = -math.log2(PEANUT["red"]) - math.log2(PEANUT["blue"])
+FUTURE = lesson.hidden_game(seed=lesson.FUTURE_SEED, n_draws=30, reveal=True)
+COUNTS = FUTURE["counts"]
+MLE_COUNTS = [3, 0, 2, 1, 4, 0]
+
+
+def test_long_run_is_where_a_long_game_settles():
+    r = lesson.belief_game(*MIXES["plain_1997"].probs, bag="invented_bag", seed=7, n_draws=200_000, mixes=MIXES)
+    assert r["running_mean"][-1] == pytest.approx(LONG_RUN, abs=0.01)
+    assert r["cross_entropy"] == pytest.approx(LONG_RUN)
+
+
+def test_future_exercise_bag_makes_the_point():
+    assert (COUNTS == 0).sum() >= 1 and math.isinf(FUTURE["freqs_score"])     # a colour unseen, yet in the bag
+    assert FUTURE["smoothed_score"] < FUTURE["uniform_score"] - 0.1
+    for eps in (0.02, 0.05, 0.1, 0.2, 0.3, 0.5):   # any sensible smoothing passes, not one magic value
+        q = lesson.smooth(COUNTS / COUNTS.sum(), eps)
+        assert lesson.check_future_belief(q).status == "correct"
+
+
+CHECKER_TABLES = [
+    Table(lesson.check_long_run, kwargs={"mixes": MIXES},
+          right=number_forms(LONG_RUN),
+          mistakes={"H(q, p): the arguments are swapped": math.inf,
+                    "floor H(p)": losses.entropy(MIXES["invented_bag"].probs),
+                    "KL(p‖q), the gap only": losses.kl_divergence(MIXES["invented_bag"].probs, MIXES["plain_1997"].probs),
+                    "ln 6, where the uniform belief settles": math.log(6),
+                    "H(q), the entropy of your belief": losses.entropy(MIXES["plain_1997"].probs),
+                    "that is in bits": LONG_RUN / math.log(2)},
+          wrong=[2.0, LONG_RUN + 0.1, losses.cross_entropy_probs(MIXES["invented_bag"].probs, MIXES["peanut_2006"].probs)]),
+    Table(lesson.check_surprise_bits, kwargs={"mixes": MIXES},
+          right=number_forms(TWO_BITS),
+          mistakes={"that is in nats": TWO_BITS * math.log(2),
+                    "the mean per candy": TWO_BITS / 2,
+                    "the probability of the candies": PEANUT["red"] * PEANUT["blue"],
+                    "log base 10": TWO_BITS * math.log(2) / math.log(10),
+                    "your guess does not enter the surprise": -2 * math.log2(PEANUT["blue"]),
+                    "a candy you guessed right costs surprise too": -math.log2(PEANUT["red"])},
+          wrong=[-TWO_BITS, 1 - PEANUT["red"] + 1 - PEANUT["blue"], -math.log2(PEANUT["red"] + PEANUT["blue"]), 5.0]),
+    Table(lesson.check_future_belief,
+          right=[*sequence_forms(lesson.add_one(COUNTS)), lesson.smooth(COUNTS / 30, 0.2),
+                 torch.tensor(lesson.add_one(COUNTS))],
+          mistakes={"those are the raw frequencies": COUNTS / 30,
+                    "the uniform belief ignores the candies": np.full(6, 1 / 6),
+                    "those are counts": COUNTS.astype(float),
+                    "those are percentages": COUNTS / 30 * 100,
+                    "sums to": lesson.add_one(COUNTS) * 0.9,
+                    "exactly 0": np.where(COUNTS == COUNTS.max(), 0.0, (COUNTS + 1) / (COUNTS + 1)[COUNTS != COUNTS.max()].sum()),
+                    "only a sliver of belief": lesson.smooth(COUNTS / 30, 0.001),
+                    "close to the uniform belief: follow the counts more": lesson.smooth(COUNTS / 30, 0.9),
+                    "no better than the uniform belief": lesson.smooth(np.eye(6)[int(np.argmax(COUNTS))], 0.5)},
+          wrong=[lesson.smooth(COUNTS / 30, 1e-9), np.eye(6)[int(np.argmax(COUNTS))], [0.2] * 5, "uniform"]),
+    Table(lesson.check_mild_vs_confident,
+          right=number_forms(math.log(1e-4) / math.log(0.5)) + [math.log2(1e4)],
+          mistakes={"you compared probabilities": 0.5 / 1e-4, "you compared 1 − q": (1 - 1e-4) / 0.5},
+          wrong=[math.log(1e4), 1e4, 2.0, 9.2103 / 0.5]),
+    Table(lesson.check_mle_belief, args=(MLE_COUNTS,),
+          right=sequence_forms(np.array(MLE_COUNTS) / 10),
+          mistakes={"those are the counts": MLE_COUNTS,
+                    "add-one smoothing": (np.array(MLE_COUNTS) + 1) / 16},
+          wrong=[[1 / 6] * 6, [0.3, 0.0, 0.2, 0.1, 0.4], [0.4, 0.0, 0.1, 0.2, 0.3, 0.0]]),
+]
+
+
+def test_game_1_first_image_is_a_full_redraw(mixes):
+    """The zoom's limits follow the bag's floor: the first image must not reuse a background drawn before."""
+    widget = lesson.belief_widget(mixes=mixes)
+    first = np.asarray(widget.live.canvas.buffer_rgba()).copy()
+    widget.live.invalidate()
+    widget.live.render()
+    np.testing.assert_array_equal(first, np.asarray(widget.live.canvas.buffer_rgba()))

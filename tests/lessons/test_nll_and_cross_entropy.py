@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from helpers import losses
 from helpers.lessons import nll_and_cross_entropy as lesson
+from tests.checker_contract import Table, number_forms
 
 
 def _torch_loss(z, y, name):
@@ -16,7 +17,7 @@ def _torch_loss(z, y, name):
     onehot = F.one_hot(y, z.shape[-1]).to(z.dtype)
     if name == "ce":
         return F.cross_entropy(z, y)
-    if name == "mse":  # sum over classes, mean over examples: F.mse_loss(sum) / N
+    if name == "sq":  # sum over classes, mean over examples: F.mse_loss(sum) / N
         return F.mse_loss(q, onehot, reduction="sum") / z.shape[0]
     return F.l1_loss(q, onehot, reduction="sum") / z.shape[0]
 
@@ -53,17 +54,17 @@ def test_mse_and_l1_gradients_vanish_for_a_confident_wrong_answer_but_ce_does_no
     for c in (2, 3, 10):
         r = lesson.gradient_vs_confidence(true_prob=1e-4, n_classes=c)
         assert r["ce"]["grad_norm"] == pytest.approx(math.sqrt(c / (c - 1)), rel=1e-3)  # ‖q − onehot‖
-        assert r["mse"]["grad_norm"] < 1e-3 and r["l1"]["grad_norm"] < 1e-3
+        assert r["sq"]["grad_norm"] < 1e-3 and r["abs"]["grad_norm"] < 1e-3
         assert r["ce"]["value"] == pytest.approx(-math.log(1e-4))
         # every loss is 0 with a zero gradient at q[true] -> 1; the curves end near there
-        assert r["mse"]["values"][-1] < 1e-5 and r["ce"]["grad_norms"][-1] < 2e-3
+        assert r["sq"]["values"][-1] < 1e-5 and r["ce"]["grad_norms"][-1] < 2e-3
 
 
 def test_gradient_vs_confidence_curves_match_pointwise():
     r = lesson.gradient_vs_confidence(0.01, 4)
     i = 123
-    v, g = lesson.loss_and_grad(lesson.logits_for_true_prob(lesson.P_GRID[i], 4), 0, "mse")
-    assert r["mse"]["values"][i] == pytest.approx(v) and r["mse"]["grad_norms"][i] == pytest.approx(np.linalg.norm(g))
+    v, g = lesson.loss_and_grad(lesson.logits_for_true_prob(lesson.P_GRID[i], 4), 0, "sq")
+    assert r["sq"]["values"][i] == pytest.approx(v) and r["sq"]["grad_norms"][i] == pytest.approx(np.linalg.norm(g))
 
 
 def test_lesson_updates_in_place():
@@ -75,8 +76,8 @@ def test_lesson_updates_in_place():
     assert dot.get_ydata()[0] == pytest.approx(widget.result["ce"]["grad_norm"])
     widget.controls["n_classes"].value = 7
     assert widget.result["n_classes"] == 7
-    np.testing.assert_allclose(widget.view.lines["values", "mse"].get_ydata(),
-                               lesson.gradient_vs_confidence(0.5, 7)["mse"]["values"])
+    np.testing.assert_allclose(widget.view.lines["values", "sq"].get_ydata(),
+                               lesson.gradient_vs_confidence(0.5, 7)["sq"]["values"])
     assert "cross-entropy" in widget.readout.value
 
 
@@ -87,87 +88,113 @@ def test_toy_data_is_seeded():
     assert not np.array_equal(x1, lesson.toy_data(seed=1)[0])
 
 
-def test_training_step_matches_torch_autograd():
-    """One step of train_toy equals a step computed with torch on W and b."""
-    x, y, centres = lesson.toy_data()
-    for name in lesson.LOSSES:
-        w = torch.tensor(1.5 * np.roll(centres, 1, axis=0).T, requires_grad=True)
-        b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-        _torch_loss(torch.tensor(x) @ w + b, torch.tensor(y), name).backward()
-        w1, b1 = (w - w.grad).detach().numpy(), (b - b.grad).detach().numpy()
-        h = lesson.train_toy(name, steps=2, lr=1.0)
-        assert h["nll"][1] == pytest.approx(losses.cross_entropy(x @ w1 + b1, y))
-
-
-def test_cross_entropy_escapes_a_confident_mistake_first():
-    h = {name: lesson.train_toy(name) for name in lesson.LOSSES}
-    assert h["ce"]["nll"][0] == h["mse"]["nll"][0] > 5  # same start, confidently wrong
-    steps = {name: lesson.steps_to_accuracy(hist) for name, hist in h.items()}
-    assert steps["ce"] is not None and all(s is None or s > 3 * steps["ce"] for n, s in steps.items() if n != "ce")
-    assert h["ce"]["accuracy"][-1] > 0.95
-    assert lesson.steps_to_accuracy({"accuracy": np.array([0.1, 0.2])}) is None
-
-
 def test_plot_training_draws_every_run_on_three_axes():
     from matplotlib.figure import Figure
-    h = {name: lesson.train_toy(name, steps=5) for name in lesson.LOSSES}
-    axes = Figure().subplots(1, 3)
-    lesson.plot_training(h, axes)
+    rng = np.random.default_rng(0)
+    h = {name: {"loss": rng.uniform(1, 2, 5), "nll": rng.uniform(0, 9, 5), "accuracy": rng.uniform(0, 1, 5)}
+         for name in lesson.LOSSES}
+    fig = Figure(layout="constrained")
+    axes = fig.subplots(1, 3)
+    lesson.plot_training(h, axes, {"sq": "squared, lr 3"})
     assert [len(ax.lines) for ax in axes] == [3, 3, 3]
-    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), h["mse"]["loss"] / h["mse"]["loss"][0])
+    np.testing.assert_allclose(axes[0].lines[1].get_ydata(), h["sq"]["loss"] / h["sq"]["loss"][0])
+    assert [line.get_linestyle() for line in axes[1].lines] == ["-", "--", ":"]  # not by colour alone
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "trained on cross-entropy", "squared, lr 3", "trained on absolute difference"]
     with pytest.raises(ValueError, match="draws on 3 axes; got 2"):
         lesson.plot_training(h, axes[:2])
+    with pytest.raises(ValueError, match="unknown loss 'mse'"):
+        lesson.plot_training({"mse": h["sq"]}, axes)
 
 
-@pytest.mark.parametrize("p", [0.2, 0.7, 0.95])
-def test_ce_and_squared_are_proper_absolute_is_not(p):
-    ex = lesson.expected_scores(p)
-    assert ex["best"]["ce"] == pytest.approx(p, abs=1e-3) and ex["best"]["mse"] == pytest.approx(p, abs=1e-3)
-    assert ex["best"]["l1"] in (ex["q"][0], ex["q"][-1])
-    # expected CE is H(p, q) from helpers.losses
-    i = 400
-    assert ex["scores"]["ce"][i] == pytest.approx(losses.cross_entropy_probs([p, 1 - p], [ex["q"][i], 1 - ex["q"][i]]))
+def test_double_softmax_floor_is_the_bottom_of_the_band():
+    for c in (2, 3, 10, 27):
+        z = torch.zeros(1, c, dtype=torch.float64)
+        z[0, 0] = 60.0                                        # certain and right
+        got = F.cross_entropy(F.softmax(z, dim=-1), torch.tensor([0])).item()
+        assert got == pytest.approx(lesson.double_softmax_floor(c), abs=1e-12)
+        wrong = F.cross_entropy(F.softmax(z, dim=-1), torch.tensor([1])).item()   # certain and wrong
+        assert wrong == pytest.approx(lesson.double_softmax_floor(c) + 1, abs=1e-12)
+        # every other belief lies inside the band
+        s = torch.distributions.Dirichlet(torch.ones(c, dtype=torch.float64)).sample((2000,))
+        losses_ = F.cross_entropy(s, torch.zeros(2000, dtype=torch.long), reduction="none")
+        assert losses_.min().item() >= lesson.double_softmax_floor(c) - 1e-12
+        assert losses_.max().item() <= lesson.double_softmax_floor(c) + 1 + 1e-12
 
 
-def test_check_double_softmax():
-    assert lesson.check_double_softmax("c").status == "correct"
-    assert lesson.check_double_softmax(" C ").status == "correct"
-    v = lesson.check_double_softmax("b")
-    assert v.status == "wrong" and "softmax once" in v.detail
-    assert "not one of the options" in lesson.check_double_softmax("e").detail
-    assert lesson.check_double_softmax(...).status == "unanswered"
+def test_token_loss_cases_include_t_equal_v_first():
+    cases = lesson.token_loss_cases()
+    logits, targets = cases[0]
+    assert logits.shape[1] == logits.shape[2] and logits.dtype == torch.float64
+    assert all(lg.shape[:2] == tg.shape for lg, tg in cases)
+    # the straight-in call runs on the first case (T == V) and raises on another
+    F.cross_entropy(logits, targets)
+    with pytest.raises(RuntimeError, match="Expected target size"):
+        F.cross_entropy(*cases[1])
 
 
-def test_check_bits():
-    nats = math.log(8)
-    assert lesson.check_bits(3.0, nats).status == "correct"
-    assert "divide" in lesson.check_bits(nats * math.log(2), nats).detail
-    assert "base 10" in lesson.check_bits(nats / math.log(10), nats).detail
-    assert "divided by 2" in lesson.check_bits(nats / 2, nats).detail
-    assert lesson.check_bits(None, nats).status == "unanswered"
+def test_check_token_loss_leaves_the_cases_unchanged():
+    def in_place(lg, tg):
+        lg.mul_(2.0)                                   # a learner's function that changes its input
+        return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))
+    assert lesson.check_token_loss(in_place).status == "wrong"   # the reference sees the original logits
+    assert lesson.check_token_loss(_flatten).status == "correct"
 
 
-def test_check_ignore_index():
-    logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.5, 1.4, 0.2], [-0.5, 2.5, 0.0]])
-    target = np.array([2, -100, 0, -100])
-    right = F.cross_entropy(torch.tensor(logits), torch.tensor(target)).item()  # torch's default -100
-    assert lesson.check_ignore_index(right, logits, target).status == "correct"
-    assert "kept targets only" in lesson.check_ignore_index(right / 2, logits, target).detail
-    assert "sum over the kept" in lesson.check_ignore_index(right * 2, logits, target).detail
-    assert lesson.check_ignore_index(..., logits, target).status == "unanswered"
+def test_check_token_loss_reports_a_crash_and_a_blank():
+    def crash(lg, tg):
+        raise IndexError("oops")
+    v = lesson.check_token_loss(crash)
+    assert v.status == "wrong" and "IndexError" in v.detail
+    def blank(lg, tg):
+        ...
+    assert lesson.check_token_loss(blank).status == "unanswered"
 
 
-def test_check_soft_ce():
-    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.25, 0.5, 0.25])
-    right = -(0.5 * math.log(0.25) + 0.5 * math.log(0.5))
-    torch_value = F.cross_entropy(torch.log(torch.tensor(q))[None], torch.tensor(p)[None]).item()
-    assert right == pytest.approx(torch_value)
-    assert lesson.check_soft_ce(right, p, q).status == "correct"
-    assert "swapped" in lesson.check_soft_ce(math.inf, p, q).detail  # H(q, p) is inf: q puts mass where p is 0
-    assert "KL" in lesson.check_soft_ce(losses.kl_divergence(p, q), p, q).detail
-    assert "H(p), the floor" in lesson.check_soft_ce(math.log(2), p, q).detail
-    assert "minus sign" in lesson.check_soft_ce(-right, p, q).detail
-    assert lesson.check_soft_ce(..., p, q).status == "unanswered"
+def _flatten(lg, tg):
+    return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))
+
+
+def _transposed(lg, tg):
+    return F.cross_entropy(lg.transpose(1, 2), tg)
+
+
+def _gathered(lg, tg):
+    return -F.log_softmax(lg, dim=-1).gather(-1, tg.unsqueeze(-1)).mean()
+
+
+P_SOFT, Q_SOFT = np.array([0.5, 0.5, 0.0]), np.array([0.25, 0.5, 0.25])
+SOFT_RIGHT = -(0.5 * math.log(0.25) + 0.5 * math.log(0.5))
+FLOOR_10 = math.log(math.e + 9) - 1
+
+CHECKER_TABLES = [
+    Table(lesson.check_double_softmax_floor, kwargs={"n_classes": 10},
+          right=number_forms(FLOOR_10),
+          mistakes={"that is 0, the loss of a certain and right model": 0.0,
+                    "the top of the band": FLOOR_10 + 1,
+                    "ln C, the loss of a uniform guess": math.log(10),
+                    "the floor for C = 3": math.log(math.e + 2) - 1,
+                    "that is in bits": FLOOR_10 / math.log(2)},
+          wrong=[math.log(math.e + 10) - 1, math.log(math.e + 8) - 1, 1 / 10, -FLOOR_10, 1.40]),
+    Table(lesson.check_token_loss,
+          right=[_flatten, _transposed, _gathered, lambda lg, tg: _flatten(lg, tg).item()],
+          mistakes={hint: fn for hint, fn in lesson.TOKEN_LOSS_MISTAKES.items()},
+          wrong=[lambda lg, tg: torch.tensor(0.0), lambda lg, tg: lg.mean(),
+                 lambda lg, tg: _flatten(lg, tg) / math.log(2),
+                 lambda lg, tg: F.nll_loss(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))]),
+    Table(lesson.check_soft_ce, args=(P_SOFT, Q_SOFT),
+          right=number_forms(SOFT_RIGHT),
+          mistakes={"swapped": math.inf, "KL(p‖q), the gap only": losses.kl_divergence(P_SOFT, Q_SOFT),
+                    "H(p), the floor only": math.log(2), "minus sign": -SOFT_RIGHT,
+                    "that is in bits": SOFT_RIGHT / math.log(2)},
+          wrong=[SOFT_RIGHT * math.log(2), -(0.25 * math.log(0.5) + 0.5 * math.log(0.5)), 1.0, 0.5]),
+]
+
+
+def test_check_soft_ce_against_torch():
+    torch_value = F.cross_entropy(torch.log(torch.tensor(Q_SOFT))[None], torch.tensor(P_SOFT)[None]).item()
+    assert SOFT_RIGHT == pytest.approx(torch_value)
+    assert lesson.check_soft_ce(..., P_SOFT, Q_SOFT).status == "unanswered"
 
 
 @pytest.mark.parametrize("call,match", [
@@ -175,7 +202,7 @@ def test_check_soft_ce():
     (lambda: lesson.loss_and_grad([[1.0, 2.0]], [2], "ce"), r"class index 2 is out of range"),
     (lambda: lesson.loss_and_grad([[1.0, 2.0]], [0, 1], "ce"), r"target has shape \[2\]"),
     (lambda: lesson.loss_and_grad(np.ones((2, 2, 2)), [0, 1], "ce"), r"logits must be \[N, C\]"),
-    (lambda: lesson.loss_and_grad([[1.0, float("nan")]], [0], "mse"), r"logits contains NaN"),
+    (lambda: lesson.loss_and_grad([[1.0, float("nan")]], [0], "sq"), r"logits contains NaN"),
     (lambda: lesson.loss_and_grad([[1.0, 2.0]], [0.5], "ce"), r"whole-number class indices"),
     (lambda: lesson.logits_for_true_prob(0.0, 3), r"strictly between 0 and 1"),
     (lambda: lesson.logits_for_true_prob(1.2, 3), r"strictly between 0 and 1"),
@@ -183,11 +210,8 @@ def test_check_soft_ce():
     (lambda: lesson.logits_for_true_prob(0.5, 2.5), r"n_classes must be a whole number >= 2"),
     (lambda: lesson.gradient_vs_confidence(0.5, 1), r"n_classes must be"),
     (lambda: lesson.toy_data(n_per_class=0), r"n_per_class >= 1"),
-    (lambda: lesson.train_toy("cosine"), r"unknown loss 'cosine'"),
-    (lambda: lesson.train_toy("ce", lr=-1.0), r"lr > 0"),
-    (lambda: lesson.expected_scores(1.0), r"p_true must be strictly between 0 and 1"),
-    (lambda: lesson.expected_scores(0.5, [0.0, 0.5]), r"q_grid must be 1-D"),
     (lambda: lesson.check_soft_ce(1.0, [0.5, 0.6], [0.5, 0.5]), r"p must sum to 1"),
+    (lambda: lesson.double_softmax_floor(1), r"n_classes must be a whole number >= 2"),
 ])
 def test_bad_input_raises_a_clear_error(call, match):
     with pytest.raises(ValueError, match=match):

@@ -8,10 +8,12 @@ its surprise -log q(colour); the running mean of those surprises heads for H(p, 
     draw_colours(p, n, seed)          n seeded draws (a prefix of n + k draws)
     play(weights, p, n, seed)         one game: surprises, running mean, H(p, q), H(p), KL
     belief_game(...), hidden_game(...) the two widgets' compute functions
+    hidden_bag(seed)                  game 2's secret bag: a seeded draw from a Dirichlet
     belief_widget(), hidden_widget()  the widgets themselves
 
-The bags come from `helpers.data` (load_mixes, get_mix, COLOURS); the figures and the
-controls of the two games are in this package's `views.py`.
+The four mixes come from `helpers.data` (load_mixes, get_mix, COLOURS); game 2's hidden
+bags are random mixes, none of them one of the four. The figures and the controls of the
+two games are in this package's `views.py`.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import math
 
 import numpy as np
 
-from ... import checks, losses, validate
+from ... import losses, validate
 from ...data import COLOURS, Mix, get_mix, load_mixes
 
 MAX_DRAWS = 5000          # the game's bag never runs out before this many draws
@@ -123,8 +125,11 @@ def frequencies(draws) -> np.ndarray:
 
 # --- game 1: set your belief -------------------------------------------------------------
 
+DEMO_BAG = "invented_bag"  # game 1 starts here: far from uniform, so the gap KL(p‖q) is easy to see
+
+
 def belief_game(red=1.0, orange=1.0, yellow=1.0, green=1.0, blue=1.0, brown=1.0, *,
-                bag="milk_chocolate_2006", units="nats", guess="blue", seed=0, n_draws=0,
+                bag=DEMO_BAG, units="nats", guess="blue", seed=0, n_draws=0,
                 guesses=(), mixes=None) -> dict:
     """Game 1's compute function: the slider weights, the bag, and the draws so far.
 
@@ -171,12 +176,13 @@ def describe_belief(r: dict) -> str:
         s = r["surprises"][-1] * k
         hit = "right" if r["guesses"] and r["guesses"][-1] == last else "wrong"
         guessed = f"you guessed {r['guesses'][-1]} ({hit})" if r["guesses"] else "no guess recorded"
-        lines.append(f"<b>your score</b>: mean surprise over {r['n']} draws = "
+        log = "−log₂" if u == "bits" else "−log"   # the log's base follows the units
+        lines.append(f"<b>your score</b>: mean surprise over {r['n']} draw{'s' if r['n'] != 1 else ''} = "
                      f"<b>{fmt(r['running_mean'][-1] * k)} {u}</b> · H(p, q) = {fmt(r['cross_entropy'] * k)}"
                      f" · floor H(p) = {fmt(r['entropy'] * k)} · gap KL(p‖q) = {fmt(r['kl'] * k)}")
-        lines.append(f"last draw: <b>{last}</b>; {guessed}. Its surprise = −log q({last}) = "
-                     f"−log {_prob(r['q'][r['draws'][-1]])} = <b>{fmt(s)} {u}</b>, whatever you guessed. "
-                     f"Guesses right: {r['hits']} of {r['n']} (a different game: it never enters the surprise).")
+        lines.append(f"last draw: <b>{last}</b>; {guessed}. Its surprise = {log} q({last}) = "
+                     f"{log} {_prob(r['q'][r['draws'][-1]])} = <b>{fmt(s)} {u}</b>. "
+                     f"Guesses right: {r['hits']} of {r['n']} (the guessing game's score: the accuracy).")
         if math.isinf(r["running_mean"][-1]):
             lines.append("∞: you gave a colour that came out a belief of exactly 0. "
                          "No later draw can bring the mean back; raise that slider above 0.")
@@ -197,7 +203,7 @@ def belief_widget(seed: int = 0, mixes: dict[str, Mix] | None = None):
     state = DrawState(seed)
     sliders = weight_sliders()
     bag = widgets.Dropdown(options=[(m.label, m.bag) for m in mixes.values()],
-                           value="milk_chocolate_2006" if "milk_chocolate_2006" in mixes else next(iter(mixes)),
+                           value=DEMO_BAG if DEMO_BAG in mixes else next(iter(mixes)),
                            description="true bag p", style={"description_width": "initial"},
                            layout=widgets.Layout(width="260px"))
     units = widgets.ToggleButtons(options=["nats", "bits"], value="nats", description="units",
@@ -217,6 +223,8 @@ def belief_widget(seed: int = 0, mixes: dict[str, Mix] | None = None):
                     describe_belief, title="M&M game 1: set your belief",
                     header=[intro], footer=[widgets.HBox([bag, guess, units]), buttons])
     view.live = lesson.live
+    lesson.live.invalidate()   # the first update set the zoom to the bag's floor before the view knew `live`
+    lesson.live.refresh()
     lesson.state = state
     lesson.static_note = ("In the live course you draw candies and watch your mean surprise "
                           "settle on H(p, q).")
@@ -225,18 +233,36 @@ def belief_widget(seed: int = 0, mixes: dict[str, Mix] | None = None):
 
 # --- game 2: the hidden bag ------------------------------------------------------------
 
-def hidden_bag(seed: int, mixes: dict[str, Mix]) -> str:
-    """The secret bag for a seed: a seeded choice among the mixes."""
-    names = list(mixes)
-    return names[int(np.random.default_rng([seed, 2]).integers(len(names)))]
+HIDDEN_ALPHA = 2.0     # hidden bags ~ Dirichlet(2, ..., 2): most are clearly uneven, none is a real mix
+HIDDEN_START = 20      # candies shown before you set your belief
+DEMO_SEED = 1003       # the lesson's replayable round: far from the widget's seeds 0, 1, 2, ...
+
+
+def hidden_bag(seed: int) -> np.ndarray:
+    """The secret bag for a seed: six colour probabilities drawn from a Dirichlet(HIDDEN_ALPHA)."""
+    seed = validate.whole_number(seed, "seed")
+    return np.random.default_rng([seed, 2]).dirichlet(np.full(len(COLOURS), HIDDEN_ALPHA))
+
+
+def add_one(counts) -> np.ndarray:
+    """Add-one (Laplace) smoothing: (count + 1) / (N + C), the frequencies mixed with the uniform belief."""
+    c = validate.as_array(counts, "counts")
+    if c.shape != (len(COLOURS),) or np.any(c < 0) or np.any(c != np.round(c)):
+        raise ValueError(f"counts must be {len(COLOURS)} whole numbers >= 0, one per colour; got {c.tolist()}")
+    return (c + 1) / (c.sum() + len(c))
 
 
 def hidden_game(red=1.0, orange=1.0, yellow=1.0, green=1.0, blue=1.0, brown=1.0, *,
-                reveal=False, seed=0, n_draws=20, mixes=None) -> dict:
-    """Game 2's compute function. Without `reveal` the result holds nothing about the bag."""
-    mixes = load_mixes() if mixes is None else mixes
-    mix = mixes[hidden_bag(seed, mixes)]
-    game = play([red, orange, yellow, green, blue, brown], mix.probs, n_draws, seed)
+                reveal=False, seed=0, n_draws=HIDDEN_START) -> dict:
+    """Game 2's compute function. Without `reveal` the result holds nothing about the bag.
+
+    Before the reveal: your belief, the counts, your mean surprise on the candies seen and
+    the frequencies' (the lowest any belief can get there: maximum likelihood). After it:
+    the bag, and the future surprise H(p, q) of your belief, of the raw frequencies, of the
+    add-one smoothed frequencies and of the uniform belief, against the floor H(p).
+    """
+    p = hidden_bag(seed)
+    game = play([red, orange, yellow, green, blue, brown], p, n_draws, seed)
     out = {"q": game["q"], "n": int(n_draws), "counts": game["counts"], "reveal": bool(reveal),
            "seen": float(game["running_mean"][-1]) if n_draws else math.nan}
     if n_draws:
@@ -244,44 +270,49 @@ def hidden_game(red=1.0, orange=1.0, yellow=1.0, green=1.0, blue=1.0, brown=1.0,
         out["freqs"] = freqs
         out["best_seen"] = float(surprises(freqs, game["draws"]).mean())  # the frequencies' mean surprise
     if reveal:
-        out.update(p=mix.probs, bag=mix.label, **scores(mix.probs, game["q"]))
+        out.update(p=p, bag=f"hidden bag no. {seed}", **scores(p, game["q"]),
+                   uniform_score=losses.cross_entropy_probs(p, np.full(len(COLOURS), 1 / len(COLOURS))))
         if n_draws:
-            out["freqs_score"] = losses.cross_entropy_probs(mix.probs, out["freqs"])
-            out["smoothed_score"] = losses.cross_entropy_probs(mix.probs, smooth(out["freqs"], 0.05))
+            out["freqs_score"] = losses.cross_entropy_probs(p, out["freqs"])
+            out["smoothed_score"] = losses.cross_entropy_probs(p, add_one(game["counts"]))
     return out
 
 
 def describe_hidden(r: dict) -> str:
-    """Game 2's readout: what you can know now, and the score after the reveal."""
+    """Game 2's readout: what you can know from the candies seen, and the future scores after the reveal."""
     if r["n"] == 0:
         return "no draws yet: press draw"
-    lines = [f"draws seen: {r['n']} ({', '.join(f'{c} {k}' for c, k in zip(COLOURS, r['counts']))}). "
-             f"Your mean surprise on them: <b>{fmt(r['seen'])} nats</b> "
-             f"(the lowest any belief can get on these draws: {fmt(r['best_seen'])})."]
+    lines = [f"candies seen: {r['n']} ({', '.join(f'{c} {k}' for c, k in zip(COLOURS, r['counts']))}). "
+             f"Your mean surprise on them: <b>{fmt(r['seen'])} nats</b>; the observed frequencies get "
+             f"{fmt(r['best_seen'])}, the lowest any belief can get on these candies (maximum likelihood)."]
     if not r["reveal"]:
-        lines.append("<b>your score</b> is your surprise on future draws, H(p, q): hidden until you press reveal.")
-    else:
-        lines.append(f"<b>your score: H(p, q) = {fmt(r['cross_entropy'])} nats</b> · the best possible, "
-                     f"H(p) = {fmt(r['entropy'])} · you are KL = {fmt(r['kl'])} nats above it. "
-                     f"The bag was <b>{r['bag']}</b>.")
-        lines.append(f"the observed frequencies would score {fmt(r['freqs_score'])}; smoothed "
-                     f"(5% uniform) {fmt(r['smoothed_score'])}.")
+        lines.append("<b>your score</b> is your surprise on <i>future</i> candies, H(p, q): hidden until you "
+                     "press reveal.")
+        return "<br>".join(lines)
+    mix = " · ".join(f"{c} {x:.2f}" for c, x in zip(COLOURS, r["p"]))
+    lines.append(f"<b>your score: H(p, q) = {fmt(r['cross_entropy'])} nats</b> · the best possible, "
+                 f"H(p) = {fmt(r['entropy'])} · you are KL = {fmt(r['kl'])} nats above it. "
+                 f"The bag was {r['bag']}: {mix}.")
+    unseen = [c for c, k, pc in zip(COLOURS, r["counts"], r["p"]) if k == 0 and pc > 0]
+    why = f" ({', '.join(unseen)} never came out, so they believe it impossible)" if unseen else ""
+    lines.append(f"On future candies the raw frequencies score {fmt(r['freqs_score'])}{why}; "
+                 f"add-one smoothed, (count + 1) / (N + 6), {fmt(r['smoothed_score'])}; "
+                 f"the uniform belief {fmt(r['uniform_score'])}.")
     return "<br>".join(lines)
 
 
-def hidden_widget(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int = 20):
+def hidden_widget(seed: int = 0, start: int = HIDDEN_START):
     """Game 2 widget: a secret bag, draw buttons, belief sliders and a reveal toggle."""
     import ipywidgets as widgets
 
     from ...widgets import Lesson
     from .views import DrawState, HiddenView, draw_buttons, weight_sliders
-    mixes = load_mixes() if mixes is None else mixes
     state = DrawState(seed, start)
     sliders = weight_sliders()
     reveal = widgets.ToggleButton(value=False, description="reveal the bag")
 
     def compute(**values):
-        return hidden_game(**values, seed=state.seed, n_draws=state.n, mixes=mixes)
+        return hidden_game(**values, seed=state.seed, n_draws=state.n)
 
     def new_hidden():
         state.new_bag()
@@ -289,8 +320,8 @@ def hidden_widget(seed: int = 0, mixes: dict[str, Mix] | None = None, start: int
         reveal.value = False   # triggers an update of its own; the button's update follows
 
     buttons = draw_buttons(state, (10, 100), lambda: lesson.update(), None, [("new hidden bag", new_hidden)])
-    intro = widgets.HTML("A bag is hidden. Look at the draws, set the sliders to the belief you "
-                         "think will be least surprised by <i>future</i> draws, then press reveal.")
+    intro = widgets.HTML("A bag with a random mix is hidden. Look at the candies, set the sliders to the "
+                         "belief you think will be least surprised by <i>future</i> candies, then press reveal.")
     lesson = Lesson({**sliders, "reveal": reveal}, compute, HiddenView(), describe_hidden,
                     title="M&M game 2: the hidden bag",
                     header=[intro], footer=[widgets.HBox([*buttons.children, reveal])])
@@ -311,56 +342,7 @@ def bag_summary(mix: Mix) -> dict:
             "surprise": surprise_table(mix.probs)}
 
 
-# --- check yourself -----------------------------------------------------------------------
+# --- check yourself: the exercises' checkers are in exercises.py -----------------------------
 
-def check_best_belief(answer, bag: str = "peanut_2006", mixes=None) -> checks.Verdict:
-    """Exercise: the belief with the lowest expected surprise for a bag (its own mix)."""
-    p = get_mix(bag, mixes).probs
-    top = np.zeros(len(COLOURS))
-    top[int(np.argmax(p))] = 1.0
-    if not checks.unanswered(answer):
-        try:
-            a = validate.as_array(answer, "answer")
-        except ValueError:
-            a = None
-        if a is not None and a.shape == p.shape and abs(a.sum() - 100) < 1e-3:
-            return checks.Verdict("wrong", "those are percentages. Hint: divide by 100; a belief sums to 1")
-    return checks.check_array(answer, p, tol=1e-3, mistakes={
-        "all your belief on the most common colour: any other colour then costs ∞ surprise. "
-        "Expected surprise is lowest when q matches p": top,
-        "the uniform belief is safe but not best: it pays KL(p‖uniform) extra on average": np.full(len(COLOURS), 1 / 6),
-    }, hint="expected surprise H(p, q) is lowest when q = p (the gap KL(p‖q) is then 0)")
-
-
-def check_surprise_bits(answer) -> checks.Verdict:
-    """Exercise: belief = the notes' bag, you guessed blue, a red one comes out: surprise in bits."""
-    q = {"red": 0.10, "green": 0.20, "blue": 0.30, "yellow": 0.25, "brown": 0.15}
-    right = losses.to_bits(losses.surprise(q, "red"))
-    return checks.check_number(answer, right, mistakes={
-        "that is in nats; divide by ln 2 for bits": losses.surprise(q, "red"),
-        "that is the surprise of blue: your guess does not enter the surprise, only q(red) does":
-            losses.to_bits(losses.surprise(q, "blue")),
-        "surprise is −log q, a positive number: you dropped the minus sign": -right,
-        "that is log base 10; bits are log base 2": -math.log10(0.10),
-        "that is 1 − q(red), not −log₂ q(red)": 0.9,
-    })
-
-
-def check_mild_vs_confident(answer, q_mild: float = 0.5, q_confident: float = 1e-4) -> checks.Verdict:
-    """Exercise: how many mild misses (q = 0.5) cost as much surprise as one at q = 0.0001?"""
-    right = math.log(q_confident) / math.log(q_mild)
-    return checks.check_number(answer, right, tol=1e-3, mistakes={
-        "you compared probabilities (0.5 / 0.0001); compare surprises, −log q": q_mild / q_confident,
-        "you compared 1 − q, not −log q": (1 - q_confident) / (1 - q_mild),
-    }, hint="divide the surprise of the confident miss, −log 0.0001, by that of a mild one, −log 0.5")
-
-
-def check_mle_belief(answer, counts) -> checks.Verdict:
-    """Exercise: the belief that makes these draws least surprising (their frequencies)."""
-    c = validate.as_array(counts, "counts")
-    freqs = c / c.sum()
-    return checks.check_array(answer, freqs, tol=1e-3, mistakes={
-        "those are the counts; divide by the number of draws": c,
-        "that is add-one smoothing; it lowers future surprise but not the surprise on these draws":
-            (c + 1) / (c.sum() + len(c)),
-    }, hint="the maximum-likelihood belief is the observed frequencies: count / number of draws")
+from .exercises import (FUTURE_SEED, check_future_belief, check_long_run, check_mild_vs_confident,  # noqa: E402,F401
+                        check_mle_belief, check_surprise_bits)

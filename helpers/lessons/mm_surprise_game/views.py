@@ -1,6 +1,7 @@
 """Lesson 04 (mm_surprise_game): the two games' figures and controls.
 
-    BeliefView      game 1: belief bars with the bag's ticks; surprise per draw and its running mean
+    BeliefView      game 1: belief bars with the bag's ticks; each draw's surprise; a zoomed
+                    panel where the running mean, H(p, q), the floor H(p) and the gap KL show
     HiddenView      game 2: counts, belief and (after the reveal) the bag; the scores
     DrawState       what the draw buttons change: the seed, the number of draws, the guesses
     draw_buttons    a row of "draw k" buttons (and extra actions) wired to a DrawState
@@ -32,77 +33,108 @@ def _x_limit(n: int) -> int:
 
 
 class BeliefView:
-    """Game 1's figure: belief bars with the true bag's ticks; the running mean of surprise."""
-    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
-    alt = ("Two panels. Left: bars of your belief q for each M&M colour (each bar in its colour and "
-           "named below it) with black ticks at the true bag's mix p. Right: a dot for each candy "
-           "drawn at its surprise −log q, the running mean as a black line, a dashed line at H(p, "
-           "q), a grey line at the floor H(p), and a thick faded bar between them, the gap KL(p‖q).")
+    """Game 1's figure: belief bars with the bag's ticks; each draw's surprise; the zoomed scores.
 
-    Y_TOP = 6.0  # nats; fixed so the picture does not jump (bits: the same height / ln 2)
+    The middle panel shows every candy's surprise on a fixed 0-6 nat scale. The right panel
+    zooms in on the band just above the floor H(p) (ZOOM nats high), where the running mean,
+    H(p, q) and the gap KL(p‖q) between them are tenths of a nat apart; a value above the
+    band is drawn at its top edge and its number is written there.
+    """
+
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Three panels. Left: bars of your belief q for each M&M colour (each bar in its colour and named "
+           "below it) with black ticks at the true bag's mix p. Middle: a dot for each candy drawn at its "
+           "surprise −log q, with the running mean as a black line. Right: the same running mean zoomed in on "
+           "the band just above the floor, with a dashed line at H(p, q), a grey line at the floor H(p) and a "
+           "thick faded bar between them labelled with the gap KL(p‖q).")
+    Y_TOP = 6.0    # nats; the middle panel's fixed height (bits: the same height / ln 2)
+    ZOOM = 1.0     # nats; the height of the right panel's band
+    BELOW = 0.2    # nats of the band below the floor H(p)
 
     def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=9.5, height=3.4)
-        self.left, self.right, self.live = left, right, None
+        self.fig, (left, mid, right) = plots.new_figure(3, width=10.5, height=3.5)
+        self.left, self.mid, self.right, self.live = left, mid, right, None
         x = np.arange(len(COLOURS))
         colours = [CANDY[c] for c in COLOURS]
         self.q_bars = plots.Bars(left, COLOURS, color=colours, title="your belief q (bars), bag p (black ticks)",
                                  ylabel="probability")
         for bar in self.q_bars.bars:
             bar.set_edgecolor("black")
-        (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=26, mew=3,
-                                    color="black")
-        right.set_title("surprise per draw (dots), running mean (line)")
-        right.set_xlabel("draw number")
+        left.tick_params(axis="x", labelsize=8)   # six colour names side by side
+        (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=22, mew=3, color="black")
+        mid.set_title("each candy's surprise (dots)")
+        mid.set_xlabel("draw number")
         # one marker line per colour: Agg stamps Line2D markers far faster than a scatter
-        self.dots = [right.plot([], [], ls="none", marker="o", ms=3.5, mfc=CANDY[c], mec="black",
-                                mew=0.3, zorder=2)[0] for c in COLOURS]
-        (self.mean_line,) = right.plot([], [], color="black", lw=2, zorder=3, label="running mean")
-        self.ce_line = right.axhline(0, color=PURPLE, ls="--", lw=1.5, label="H(p, q)")
-        self.floor_line = right.axhline(0, color=plots.GREY, lw=1.5, label="floor H(p)")
-        (self.gap,) = right.plot([], [], color=PURPLE, lw=4, alpha=0.5, label="gap = KL(p‖q)")
-        self.hint = right.text(0.5, 0.5, "press a draw button", transform=right.transAxes, ha="center",
-                               color=plots.GREY)
-        self.inf_text = right.text(0.02, 0.9, "∞ drawn at the top edge: a colour you gave q = 0 came out",
-                                   transform=right.transAxes, fontsize=9, color=PURPLE)
-        right.legend(loc="upper right", fontsize=8)  # clear of the means near 2 nats
-        self.units, self.xmax = None, None
-        self._set_axes("nats", 10)
+        self.dots = [mid.plot([], [], ls="none", marker="o", ms=3.5, mfc=CANDY[c], mec="black",
+                              mew=0.3, zorder=2)[0] for c in COLOURS]
+        (self.mid_mean,) = mid.plot([], [], color="black", lw=2, zorder=3)
+        self.hint = mid.text(0.5, 0.5, "press a draw button", transform=mid.transAxes, ha="center",
+                             color=plots.GREY)
+        self.inf_text = mid.text(0.02, 0.92, "∞ at the top edge: a colour you gave q = 0 came out",
+                                 transform=mid.transAxes, fontsize=8, color=PURPLE)
+        right.set_title("zoomed in: the mean surprise")
+        right.set_xlabel("draw number")
+        (self.mean_line,) = right.plot([], [], color="black", lw=2, zorder=3, label="your running mean")
+        self.ce_line = right.axhline(0, color=PURPLE, ls="--", lw=1.8, label="H(p, q): where it settles")
+        self.floor_line = right.axhline(0, color=plots.GREY, ls="-", lw=2.5, label="floor H(p)")
+        (self.gap,) = right.plot([], [], color=PURPLE, lw=6, alpha=0.45, solid_capstyle="butt",
+                                 label="gap KL(p‖q)")
+        self.gap_text = right.text(0, 0, "", fontsize=9, color=PURPLE, va="center")
+        self.off_text = right.text(0.98, 0.95, "", transform=right.transAxes, ha="right", va="top", fontsize=8,
+                                   color=PURPLE)
+        self.fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncol=4, frameon=False,
+                        fontsize=9)
+        self.units, self.xmax, self.low = None, None, None
+        self._set_axes("nats", 10, 1.0)
         # the values are in the readout under the figure: fewer texts here keep each frame fast
-        self.artists = [*self.q_bars.artists, self.p_ticks, *self.dots, self.mean_line, self.ce_line,
-                        self.floor_line, self.gap, self.hint, self.inf_text]
+        self.artists = [*self.q_bars.artists, self.p_ticks, *self.dots, self.mid_mean, self.mean_line,
+                        self.ce_line, self.floor_line, self.gap, self.gap_text, self.off_text, self.hint,
+                        self.inf_text]
 
-    def _set_axes(self, units: str, xmax: int) -> None:
-        if (units, xmax) == (self.units, self.xmax):
+    def _set_axes(self, units: str, xmax: int, low: float) -> None:
+        """Axis limits and labels: fixed while the bag, the units and the draw range stay the same."""
+        if (units, xmax, low) == (self.units, self.xmax, self.low):
             return
-        self.units, self.xmax = units, xmax
-        self.right.set_ylim(0, self.Y_TOP * UNITS[units])
-        self.right.set_xlim(0, xmax * 1.02)
-        self.right.set_ylabel(f"surprise ({units})")
+        self.units, self.xmax, self.low = units, xmax, low
+        k = UNITS[units]
+        self.mid.set_ylim(0, self.Y_TOP * k)
+        self.right.set_ylim(low * k, (low + self.ZOOM) * k)
+        for ax in (self.mid, self.right):
+            ax.set_xlim(0, xmax * 1.02)
+            ax.set_ylabel(f"surprise ({units})")
         if self.live is not None:
             self.live.invalidate()  # limits and labels are part of the cached background
 
     def update(self, r: dict) -> None:
-        k, top = r["scale"], self.Y_TOP * r["scale"]
-        self._set_axes(r["units"], _x_limit(r["n"]))
+        k = r["scale"]
+        low = round(r["entropy"] - self.BELOW, 2)        # the band starts just under the floor
+        self._set_axes(r["units"], _x_limit(r["n"]), low)
         self.q_bars.update(r["q"])
         self.p_ticks.set_ydata(r["p"])
         for text, q, p in zip(self.q_bars.texts, r["q"], r["p"]):
             text.set_y(min(max(q, p) + 0.015, 0.92))  # above the bar and the bag's tick; under the title
         n = r["n"]
         x = np.arange(1, n + 1)
-        clip = 0.985 * top  # an infinite or off-scale value is drawn at the top edge
-        y = np.minimum(r["surprises"] * k, clip)
+        top = 0.985 * self.Y_TOP * k                     # an infinite or off-scale value sits at the top edge
+        y = np.minimum(r["surprises"] * k, top)
         for colour, dots in enumerate(self.dots):
             mine = r["draws"] == colour
             dots.set_data(x[mine], y[mine])
+        self.mid_mean.set_data(x, np.minimum(r["running_mean"] * k, top))
+        zoom_top = (low + self.ZOOM) * k
+        clip = low * k + 0.99 * self.ZOOM * k
         self.mean_line.set_data(x, np.minimum(r["running_mean"] * k, clip))
         ce, h = r["cross_entropy"] * k, r["entropy"] * k
         ce_y = min(ce, clip)
         self.ce_line.set_ydata([ce_y, ce_y])
         self.floor_line.set_ydata([h, h])
-        gx = 0.5 * self.xmax
+        gx = 0.6 * self.xmax
         self.gap.set_data([gx, gx], [h, ce_y])
+        small = ce_y - h < 0.15 * self.ZOOM * k          # a thin gap: write its label above the dashed line
+        self.gap_text.set_position((gx + 0.03 * self.xmax, ce_y + 0.06 * self.ZOOM * k if small else (h + ce_y) / 2))
+        self.gap_text.set_text(f"KL = {fmt(r['kl'] * k, 3)}")
+        self.off_text.set_text(f"H(p, q) = {fmt(ce, 3)}, above this band ↑")
+        self.off_text.set_visible(ce > zoom_top)          # an invisible text costs nothing to draw
         self.hint.set_visible(n == 0)
         self.inf_text.set_visible(math.isinf(r["cross_entropy"]))
 
@@ -169,36 +201,48 @@ def weight_sliders(value: float = 10):
     return out
 
 
-
 class HiddenView:
-    """Game 2's figure: counts, your belief and (after the reveal) the bag; the scores."""
-    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
-    alt = ("Two panels. Left: for each colour, a wide grey bar of the observed frequency in the "
-           "drawn candies, a narrow bar of your belief q in the candy's colour, and a black tick at "
-           "the hidden bag's mix p once revealed. Right: horizontal bars of the scores, lower is "
-           "better.")
+    """Game 2's figure: counts, your belief and (after the reveal) the bag; the scores.
 
-    X_TOP = 4.0  # nats
+    Scores, lower is better: on the candies seen (yours and the frequencies', the lowest
+    possible there), and after the reveal on future candies, H(p, q): yours, the raw
+    frequencies', the add-one smoothed frequencies' and the floor H(p).
+    """
+
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image, where supported)
+    alt = ("Two panels. Left: for each colour, a wide grey bar of the observed frequency in the drawn candies, "
+           "a narrow bar of your belief q in the candy's colour, and a black tick at the hidden bag's mix p once "
+           "revealed. Right: horizontal bars of the scores, lower is better: your mean surprise and the "
+           "frequencies' on the candies seen, and after the reveal the future surprise H(p, q) of your belief, "
+           "of the raw and of the add-one smoothed frequencies, and the floor H(p); each bar's number is "
+           "written after it.")
+    X_TOP = 4.0  # nats; a longer (or infinite) bar stops here, its number written after it
+    NAMES = ("seen: you", "seen: frequencies (MLE)", "future: you", "future: frequencies",
+             "future: add-one smoothed", "future: floor H(p)")
+    KEYS = ("seen", "best_seen", "cross_entropy", "freqs_score", "smoothed_score", "entropy")
 
     def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=9.5, height=3.2)
+        self.fig, (left, right) = plots.new_figure(2, width=10.0, height=3.3)
         x = np.arange(len(COLOURS))
         self.freq_bars = left.bar(x, np.zeros(len(x)), width=0.8, color="#dddddd", edgecolor=plots.GREY,
                                   label="observed frequency")
         self.q_bars = left.bar(x, np.zeros(len(x)), width=0.35, color=[CANDY[c] for c in COLOURS],
-                               edgecolor="black", label="your belief q")
+                               edgecolor="black", label="your belief q (coloured bars)")
         (self.p_ticks,) = left.plot(x, np.zeros(len(x)), ls="none", marker="_", ms=26, mew=3,
-                                    color="black", label="hidden bag p")
+                                    color="black", label="hidden bag p (after reveal)")
         left.set_xticks(x, COLOURS)
-        left.set_ylim(0, 0.6)
+        left.set_ylim(0, 0.7)
         left.set_ylabel("probability")
         left.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
-        self.names = ["you, draws seen", "best on draws seen", "you, future H(p,q)", "floor H(p)"]
-        y = np.arange(len(self.names))[::-1]
-        self.score_bars = right.barh(y, np.zeros(len(y)), color=[PURPLE, "#bbbbbb", PURPLE, plots.GREY])
-        self.score_texts = [right.text(0.05, yi, "", va="center", fontsize=9) for yi in y]
-        right.set_yticks(y, self.names)
-        right.set_xlim(0, self.X_TOP)
+        y = np.arange(len(self.NAMES))[::-1]
+        colours = [PURPLE, "#bbbbbb", PURPLE, "#bbbbbb", "#888888", plots.GREY]
+        hatches = ["", "", "//", "//", "//", "//"]   # the future scores are hatched: not colour alone
+        self.score_bars = right.barh(y, np.zeros(len(y)), color=colours, hatch=hatches, edgecolor="white")
+        self.score_texts = [right.text(0.05, yi, "", va="center", ha="left", fontsize=9) for yi in y]
+        right.set_yticks(y, self.NAMES)
+        right.axhline(3.5, color=plots.GREY, lw=0.8, ls=":")
+        right.set_xlim(0, self.X_TOP + 0.6)          # room for the number after the longest bar
+        right.set_xticks(np.arange(0, self.X_TOP + 0.5, 0.5))
         right.set_xlabel("mean surprise (nats)")
         right.set_title("scores (lower is better)")
         self.artists = [*self.freq_bars, *self.q_bars, self.p_ticks, *self.score_bars, *self.score_texts]
@@ -212,14 +256,10 @@ class HiddenView:
         self.p_ticks.set_visible(r["reveal"])
         if r["reveal"]:
             self.p_ticks.set_ydata(r["p"])
-        values = [r["seen"], r.get("best_seen", math.nan), r.get("cross_entropy", math.nan),
-                  r.get("entropy", math.nan)]
-        for bar, text, v in zip(self.score_bars, self.score_texts, values):
+        for bar, text, key in zip(self.score_bars, self.score_texts, self.KEYS):
+            v = r.get(key, math.nan)
             hidden = math.isnan(v)
-            bar.set_width(0 if hidden else min(v, self.X_TOP))
+            shown = 0 if hidden else min(v, self.X_TOP)
+            bar.set_width(shown)
             text.set_text("?" if hidden else fmt(v, 3))
-            text.set_x(0.05 if hidden else min(v, self.X_TOP) * 0.98)
-            text.set_ha("left" if hidden else "right")
-            text.set_color("black" if hidden else "white")
-
-
+            text.set_x(shown + 0.05)
