@@ -3,7 +3,7 @@
     fresh setup   (only with --setup, it takes minutes): `git clone` of this repository into
                   a temporary folder, then `make setup` there (creates .venv, installs the
                   pins, checks the widget manager). The clone is deleted afterwards.
-    no-op setup   `make setup` in a set-up tree (the stamp is newer than the pins: nothing to do).
+    no-op setup   `make setup` in a set-up tree (the stamp matches the pins: nothing to do).
     second lab    `make lab` in a set-up tree until its JupyterLab answers /api/status with the
                   token; then the process group that `make lab` started is stopped.
 
@@ -53,7 +53,7 @@ def timed_make(tree: Path, target: str, timeout: float) -> float:
 
 
 def up_to_date(tree: Path) -> bool:
-    return subprocess.run(["make", "-q", "setup"], cwd=tree, env=_env(),
+    return subprocess.run(["python3", "-m", "tools.course", "setup", "--check"], cwd=tree, env=_env(),
                           capture_output=True).returncode == 0
 
 

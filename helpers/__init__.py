@@ -13,4 +13,9 @@ Shared modules, one job each:
 One module per lesson, named after its notebook without the number, in `helpers.lessons`
 (`from helpers.lessons import nll_and_cross_entropy as lesson`): that lesson's pure
 functions, figure views, widgets (`*_widget`) and exercise checkers (`check_*`).
+
+Importing the package limits torch to one CPU thread (helpers.threads; OMP_NUM_THREADS overrides).
 """
+from helpers import threads as _threads
+
+_threads.limit()

@@ -7,6 +7,9 @@ up by themselves; `helpers.widgets.LiveFigure` shows them.
 """
 from __future__ import annotations
 
+import base64
+import html
+import io
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +17,80 @@ from matplotlib.figure import Figure
 
 DPI = 80  # small PNGs render and travel fast; text stays readable
 BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f"
+# Lines are never told apart by colour alone: each series also gets its own style (and a label).
+LINESTYLES = ["-", "--", "-.", ":"]
+MARKERS = ["o", "s", "^", "D"]
+
+
+def readable(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
+    """`color` darkened just enough for text on `background` to reach `ratio`:1 contrast (WCAG AA)."""
+    def luminance(rgb):
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    def rgb(h):
+        h = h.lstrip("#")
+        return [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+
+    bg = luminance(rgb(background))
+    c = rgb(color)
+    for _ in range(100):
+        lum = luminance(c)
+        if (max(lum, bg) + 0.05) / (min(lum, bg) + 0.05) >= ratio:
+            break
+        c = [x * 0.95 for x in c]
+    return "#" + "".join(f"{round(x * 255):02x}" for x in c)
+
+
+class Picture:
+    """A finished figure as a PNG with its text alternative: what `show` displays.
+
+    Jupyter shows it as `<img alt="...">` (text/html): JupyterLab 4 and nbconvert's lab
+    template both ignore an `alt` in image/png metadata, but both keep the alt of an HTML
+    image (JupyterLab's sanitizer keeps data: images). Its text/plain form is the alt text
+    itself, so a reader without images, and nbval, read what the figure shows.
+    """
+
+    def __init__(self, png: bytes, alt: str, width: int, height: int):
+        self.png, self.alt, self.width, self.height = png, alt, width, height
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = base64.b64encode(self.png).decode("ascii")
+        img = (f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt, quote=True)}" '
+               f'width="{self.width}" height="{self.height}">')
+        return {"text/html": img, "text/plain": f"[figure: {self.alt}]"}
+
+    def __repr__(self) -> str:
+        return f"[figure: {self.alt}]"
+
+
+def picture(fig, alt: str) -> Picture:
+    """Render a matplotlib figure (pyplot's or a `Figure`) to a `Picture` with its text alternative."""
+    if not isinstance(alt, str) or len(alt.strip()) < 20:
+        raise ValueError("a figure needs a text alternative that says what it shows "
+                         f"(a sentence or two, at least 20 characters), got {alt!r}")
+    from PIL import Image
+
+    buf = io.BytesIO()  # in memory: nothing is written to disk
+    fig.canvas.print_figure(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+    png = buf.getvalue()
+    width, height = Image.open(io.BytesIO(png)).size
+    return Picture(png, " ".join(alt.split()), width, height)
+
+
+def show(fig=None, *, alt: str) -> None:
+    """Display a finished figure with its text alternative (instead of `plt.show()`), then close it.
+
+    alt says what the figure shows (its axes, what each line or bar is, the pattern to see),
+    for a reader who cannot see it; JupyterLab and the static pages both carry it.
+    """
+    from IPython.display import display
+
+    import matplotlib.pyplot as plt
+
+    fig = fig if fig is not None else plt.gcf()
+    display(picture(fig, alt))
+    plt.close(fig)  # or the inline backend would show it a second time, without its alt
 
 
 def new_figure(ncols: int = 1, width: float = 7.5, height: float = 3.0):

@@ -19,9 +19,22 @@ import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from traitlets import Unicode
 
 # Jupyter cuts a widget's text form at 110 characters: keep this short (titles <= 30 chars).
 FALLBACK = "[interactive widget: {title} · if you see this text, see README Troubleshooting]"
+
+
+class DescribedImage(widgets.Image):
+    """An `ipywidgets.Image` whose tooltip (its text alternative) renders.
+
+    ipywidgets 8's DOMWidgetView.updateTooltip reads the model's `description`, which an
+    Image does not have: with a tooltip set, the widget HTML manager of the static pages
+    fails to create the view ("Could not create a view for model id ..."). An empty
+    description, synced, lets it set the <img>'s title.
+    """
+
+    description = Unicode("").tag(sync=True)
 
 
 class LiveFigure:
@@ -33,14 +46,17 @@ class LiveFigure:
     on the first draw, then frozen, so axes do not jump between frames.
     """
 
-    def __init__(self, fig: Figure, animated: Sequence = ()):
+    def __init__(self, fig: Figure, animated: Sequence = (), *, alt: str | None = None):
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.animated = list(animated)
         for artist in self.animated:
             artist.set_animated(True)  # left out of the full draw; drawn per frame
         self.background = None
-        self.image = widgets.Image(format="png")
+        # alt: what the figure shows, for a reader who cannot see it. ipywidgets' Image has no
+        # alt; its tooltip becomes the <img>'s title, which is its text alternative when there
+        # is no alt (in JupyterLab and in the static pages, which keep the widget's state).
+        self.image = DescribedImage(format="png", tooltip=alt or None)
         self.renders = 0
         self.refresh()
 
@@ -76,7 +92,9 @@ class Lesson(widgets.VBox):
         compute under that name.
     compute: pure function of the control values; returns whatever the view needs.
     view: an object with `.fig` (a Figure), `.update(result)` and optionally `.artists`
-        (the artists that update changes, redrawn by blitting); may be None.
+        (the artists that update changes, redrawn by blitting) and `.alt` (what the figure
+        shows, in words: its text alternative); may be None.
+    alt: the figure's text alternative, if the view has none (or to say more for this lesson).
     readout: result -> short HTML text shown under the figure; may be None.
     header: rows (widgets) above the controls, such as an introduction.
     footer: rows under the controls and above the figure, such as buttons or a second row
@@ -88,13 +106,15 @@ class Lesson(widgets.VBox):
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], compute: Callable,
                  view=None, readout: Callable | None = None, *, title: str = "lesson widget",
-                 header: Sequence[widgets.Widget] = (), footer: Sequence[widgets.Widget] = ()):
+                 header: Sequence[widgets.Widget] = (), footer: Sequence[widgets.Widget] = (),
+                 alt: str | None = None):
         self.controls = dict(controls)
         self.compute = compute
         self.view = view
         self.readout_fn = readout
         self.title = title
-        self.live = LiveFigure(view.fig, getattr(view, "artists", ())) if view is not None else None
+        self.alt = alt or getattr(view, "alt", None)
+        self.live = LiveFigure(view.fig, getattr(view, "artists", ()), alt=self.alt) if view is not None else None
         self.readout = widgets.HTML()
         self.result = None
         self.updates = 0

@@ -47,3 +47,23 @@ def test_url_opens_the_first_notebook():
 
 def test_widget_manager_is_installed_next_to_jupyterlab():
     assert check_setup.widget_manager_installed()
+
+
+def test_kernels_use_unix_sockets_where_the_platform_has_them(monkeypatch):
+    cmd = lab.lab_command(8888, "t", is_root=False, transport="ipc")
+    assert "--KernelManager.transport=ipc" in cmd
+    assert "--KernelManager.transport=tcp" in lab.lab_command(8888, "t", is_root=False, transport="tcp")
+    if lab.os.name == "posix":
+        assert lab.kernel_transport("/home/learner/.local/share/jupyter/runtime") == "ipc"
+    monkeypatch.setattr(lab.os, "name", "nt")
+    assert lab.kernel_transport("C:/Users/x/AppData/Roaming/jupyter/runtime") == "tcp"
+
+
+def test_a_runtime_folder_too_deep_for_a_socket_path_falls_back_to_tcp():
+    # sockaddr_un holds 107 bytes: a kernel's socket name is about 50 of them
+    assert lab.kernel_transport("/" + "d" * 60) == "tcp"
+    assert lab.kernel_transport("/" + "d" * 40) == ("ipc" if lab.os.name == "posix" else "tcp")
+
+
+def test_the_server_runs_with_a_private_umask():
+    assert lab.UMASK == 0o077

@@ -1,5 +1,7 @@
 """helpers.plots: figures built once, updated in place."""
 
+import pytest
+
 from helpers import plots
 
 
@@ -11,3 +13,50 @@ def test_bars_update_in_place_and_clip_off_scale_values():
     assert list(bars.bars) == before  # same artists, new heights
     assert [b.get_height() for b in bars.bars] == [-1.0, -12.0, -3.0]
     assert bars.texts[1].get_text() == "-inf"
+
+
+def test_show_displays_a_png_with_its_alt_text():
+    import base64
+    import re
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0], label="falling")
+    alt = 'A line falling from 1 to 0 as x goes from 0 to 1: "less" <is> more.'
+    pic = plots.picture(fig, alt)
+    bundle = pic._repr_mimebundle_()
+    assert bundle["text/plain"] == f"[figure: {alt}]"
+    m = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)" width="(\d+)" height="(\d+)">',
+                     bundle["text/html"])
+    assert m, bundle["text/html"][:200]
+    assert base64.b64decode(m.group(1)).startswith(b"\x89PNG")
+    assert m.group(2) == "A line falling from 1 to 0 as x goes from 0 to 1: &quot;less&quot; &lt;is&gt; more."
+    assert (int(m.group(3)), int(m.group(4))) == (pic.width, pic.height) and pic.width > 100
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("alt", [None, "", "   ", "a plot"])
+def test_a_figure_without_a_real_text_alternative_is_refused(alt):
+    fig, _ = plots.new_figure(1)
+    with pytest.raises(ValueError, match="text alternative"):
+        plots.picture(fig, alt)
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(h):
+        c = [int(h.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("colour", [plots.GREEN, plots.ORANGE, plots.GREY, plots.RED, "#ffff00", "#000000"])
+def test_readable_colours_reach_text_contrast_on_white(colour):
+    out = plots.readable(colour)
+    assert _contrast(out, "#ffffff") >= 4.5, (colour, out)
+    if _contrast(colour, "#ffffff") >= 4.5:
+        assert out == colour  # already readable: unchanged

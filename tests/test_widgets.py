@@ -59,3 +59,22 @@ def test_slider_factory():
     s = widgets.slider(1.0, 0.0, 2.0, 0.5, "x")
     i = widgets.slider(3, 1, 9, 1, "n", integer=True)
     assert s.value == 1.0 and s.max == 2.0 and type(i).__name__ == "IntSlider"
+
+
+def test_a_lesson_figure_carries_its_text_alternative():
+    class View:
+        alt = "Two bars, a and b, whose heights are the probabilities."
+
+        def __init__(self):
+            self.fig, (ax,) = plots.new_figure(1)
+            self.bars = plots.Bars(ax, ["a", "b"])
+            self.artists = self.bars.artists
+
+        def update(self, result):
+            self.bars.update(result)
+
+    lesson = widgets.Lesson({"p": widgets.slider(0.5, 0, 1, 0.1, "p")}, compute=lambda p: [p, 1 - p], view=View())
+    assert lesson.live.image.tooltip == View.alt  # becomes the <img>'s title: its accessible name
+    other = widgets.Lesson({"p": widgets.slider(0.5, 0, 1, 0.1, "p")}, compute=lambda p: [p, 1 - p], view=View(),
+                           alt="The same bars, said for this lesson.")
+    assert other.live.image.tooltip == "The same bars, said for this lesson."

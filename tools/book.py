@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from tools import nav
+from tools import nav, release
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -40,18 +40,59 @@ VENDOR = {
     "mathjax@2.7.9": ("sha512-NOGEDTIM9+MrsqnjPEjVGNx4q0GQxqm61yQwSK+/5S59i26wId5IC5gNu9/bu8+CCVl5p9G2IHcAl/wJa+5+BQ==", "mathjax"),
 }
 
+# Not part of the pages: the accessibility engine tests/browser/test_book.py injects into each page.
+AXE = {"axe-core@4.14.1": ("sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==", "axe-core")}
+
 BANNER = """<div class="course-banner" style="background:#fff3cd;border-bottom:1px solid #e0c97f;
 padding:10px 16px;font:14px/1.4 system-ui,sans-serif;color:#3d3200">
-<b>Static edition.</b> You are reading saved outputs: figures and sliders show their saved
+<b>Static edition</b>, course version {version}. You are reading saved outputs: figures and sliders show their saved
 state, but moving a slider computes nothing here. For the live course, clone the repository and
 run <code>make lab</code> (JupyterLab on your machine), or open it on Binder; see the README.
 <a href="{root}index.html">Course start</a> · <a href="{root}glossary.html">Glossary</a></div>"""
 
 
-def fetch_vendor(cache: Path = VENDOR_CACHE) -> Path:
-    """Download (once) and unpack the pinned front-end packages; return the cache folder."""
+# What makes every page pass axe-core with no serious or critical violation (tests/browser/test_book.py):
+# - text and code colours with at least 4.5:1 contrast on the cells' background (the lab
+#   template's prompts and several syntax colours are paler than that);
+# - links in running text underlined, not told apart by colour alone;
+# - each slider handle named after its widget's label (the widget manager renders a bare
+#   role="slider" element), once the embedded widgets have been rendered.
+A11Y_HEAD = """<style>
+:root {
+  --jp-mirror-editor-atom-color: #4747c9; --jp-mirror-editor-bracket-color: #6b6b50;
+  --jp-mirror-editor-builtin-color: #006b00; --jp-mirror-editor-keyword-color: #006b00;
+  --jp-mirror-editor-comment-color: #2f6464; --jp-mirror-editor-error-color: #c00000;
+  --jp-mirror-editor-meta-color: #7a1fc4; --jp-mirror-editor-operator-color: #7a1fc4;
+  --jp-mirror-editor-number-color: #006b00; --jp-mirror-editor-quote-color: #006b00;
+  --jp-mirror-editor-hr-color: #595959;
+  --jp-cell-inprompt-font-color: #22609a; --jp-cell-outprompt-font-color: #9c4221;
+}
+.jp-InputPrompt, .jp-OutputPrompt { opacity: 1 !important; }
+.jp-InputArea-prompt { color: var(--jp-cell-inprompt-font-color) !important; }
+.jp-OutputArea-prompt { color: var(--jp-cell-outprompt-font-color) !important; }
+.jp-RenderedHTMLCommon a, .course-banner a { text-decoration: underline !important; }
+</style>
+<script>
+(function () {
+  function nameSliders() {
+    document.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach(function (h) {
+      var w = h.closest('.widget-slider, .widget-hslider, .widget-vslider, .jupyter-widgets');
+      var label = w && w.querySelector('.widget-label');
+      var text = label && label.textContent.trim();
+      if (text) h.setAttribute('aria-label', text);
+    });
+  }
+  new MutationObserver(nameSliders).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener('DOMContentLoaded', nameSliders);
+})();
+</script>
+"""
+
+
+def fetch_vendor(cache: Path = VENDOR_CACHE, packages: dict | None = None) -> Path:
+    """Download (once) and unpack the pinned front-end packages (default VENDOR); return the cache folder."""
     cache.mkdir(parents=True, exist_ok=True)
-    for spec, (integrity, folder) in VENDOR.items():
+    for spec, (integrity, folder) in (VENDOR if packages is None else packages).items():
         target = cache / folder
         if (target / ".verified").exists():
             continue
@@ -105,7 +146,9 @@ def render(nb, depth: int, title: str) -> str:
     body = relink(body)
     # an empty icon: otherwise the browser asks every static server for /favicon.ico and logs a 404
     body = body.replace("</title>", '</title>\n<link rel="icon" href="data:,">', 1)
-    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + BANNER.format(root="../" * depth), body, count=1)
+    body = body.replace("</head>", A11Y_HEAD + "</head>", 1)
+    banner = BANNER.format(root="../" * depth, version=release.course_version())
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, body, count=1)
 
 
 def title_of(nb, fallback: str) -> str:
@@ -115,6 +158,13 @@ def title_of(nb, fallback: str) -> str:
             if m:
                 return m.group(1).strip()
     return fallback
+
+
+def index_page(version: str) -> str:
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<title>Loss functions, interactively {version}</title>'
+            '<link rel="icon" href="data:,"><meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
+            f'<body><a href="00_start_here.html">Start the course</a> (version {version})</body></html>\n')
 
 
 def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
@@ -134,10 +184,7 @@ def build(out: Path, cache: Path = VENDOR_CACHE) -> list[Path]:
     glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell((NOTEBOOKS / "glossary.md").read_text())])
     (out / "glossary.html").write_text(render(glossary, 0, "Glossary"), encoding="utf-8")
     pages.append(out / "glossary.html")
-    (out / "index.html").write_text(
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Loss functions, interactively</title>'
-        '<link rel="icon" href="data:,"><meta http-equiv="refresh" content="0; url=00_start_here.html"></head>'
-        '<body><a href="00_start_here.html">Start the course</a></body></html>\n', encoding="utf-8")
+    (out / "index.html").write_text(index_page(release.course_version()), encoding="utf-8")
     return pages
 
 

@@ -127,12 +127,13 @@ class LabServer:
     """JupyterLab started exactly as `make lab` starts it, on `root`; `stop()` ends only it."""
 
     def __init__(self, root: Path, *, log_path: Path | None = None, state_dir: Path | None = None):
-        from tools.lab import free_port, lab_command, new_token  # the same command as `make lab`
+        from tools.lab import UMASK, free_port, lab_command, new_token  # the same command as `make lab`
 
         self.root = Path(root)
         self.port = free_port(0)
         self.token = new_token()
         self.command = lab_command(self.port, self.token, root=self.root, open_browser=False)
+        self.umask = UMASK
         self._own_state_dir = state_dir is None  # made here: removed by stop()
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="lab-state-"))
         self.log_path = Path(log_path or self.state_dir / "jupyterlab.log")
@@ -157,7 +158,7 @@ class LabServer:
         # A new session: the server and its kernels form one process group that stop() ends.
         self.proc = subprocess.Popen(self.command, cwd=self.root, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, umask=self.umask)
         self.wait_ready(timeout)
         return self
 

@@ -7,6 +7,9 @@ notebook 00. Each lesson's first cell must look like
     # 01 · log_softmax and shapes
     > One sentence: what the learner leaves with.
 
+It also keeps lesson cross-references in prose right (tools/xref.py: links named by the
+lesson's slug, renumbered here) and the README's version line (tools/release.py).
+
 `python -m tools.nav --check` changes nothing and exits 1 if anything is stale
 (tests/test_conventions.py runs it).
 """
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from tools import release, xref
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -130,7 +135,7 @@ def updated_readme(lessons: list[NotebookInfo]) -> str:
         raise SystemExit(f"README.md needs the markers {MAP_START} and {MAP_END}")
     head, rest = text.split(MAP_START, 1)
     _, tail = rest.split(MAP_END, 1)
-    return f"{head}{MAP_START}\n{course_map(lessons, 'notebooks/')}\n{MAP_END}{tail}"
+    return release.readme_with_version(f"{head}{MAP_START}\n{course_map(lessons, 'notebooks/')}\n{MAP_END}{tail}")
 
 
 def main(argv=None) -> int:
@@ -154,6 +159,11 @@ def main(argv=None) -> int:
         stale.append(README.relative_to(ROOT))
         if not args.check:
             README.write_text(readme, encoding="utf-8")
+    try:
+        refs = xref.update(check=args.check)
+    except xref.XrefError as exc:
+        raise SystemExit(f"cross-reference: {exc}") from exc
+    stale += [p.relative_to(ROOT) for p in refs if p.relative_to(ROOT) not in stale]
     if args.check and stale:
         print("stale navigation (run `make nav`):", *stale, sep="\n  ")
         return 1

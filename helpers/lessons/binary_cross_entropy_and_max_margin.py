@@ -44,6 +44,11 @@ def losses_at_margin(margin: float = 2.0) -> dict:
 
 class MarginView:
     """The four loss curves drawn once; four markers and value labels move with the margin."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("The loss against the margin m = y·f(x), from confidently wrong (left, shaded) to "
+           "confidently right (right, shaded), for the 0-1, hinge, logistic and squared losses, told "
+           "apart by line style and named by labels next to their dots. A dashed vertical line and "
+           "the dots mark the slider's margin; the readout below gives each loss's value there.")
 
     def __init__(self):
         self.fig, (ax,) = plots.new_figure(1, width=7.0, height=3.6)
@@ -55,6 +60,7 @@ class MarginView:
         grid = np.linspace(*MLIM, 601)
         for name, values in margin_losses(grid).items():
             ax.plot(grid, values, color=MARGIN_COLORS[name], lw=2, label=name,
+                    ls=plots.LINESTYLES[list(MARGIN_LOSSES).index(name) % len(plots.LINESTYLES)],
                     drawstyle="steps-post" if name == "0-1" else "default")
         self.markers, self.labels = {}, {}
         for name in MARGIN_LOSSES:
@@ -83,7 +89,7 @@ class MarginView:
 
 def describe_margin(result: dict) -> str:
     """Readout: the margin, its region and the four loss values."""
-    vals = " · ".join(f"<b style='color:{MARGIN_COLORS[k]}'>{k}</b> {v:.4f}" for k, v in result["values"].items())
+    vals = " · ".join(f"<b style='color:{plots.readable(MARGIN_COLORS[k])}'>{k}</b> {v:.4f}" for k, v in result["values"].items())
     return f"m = {result['margin']:.2f} ({result['region']}) · {vals}"
 
 

@@ -257,6 +257,12 @@ def output_scale_demo(scale: float = 1.0, seed: int = 0) -> dict:
 
 class ScaleView:
     """Three panels built once: the first loss against ln 27, the logits histogram, example 0's softmax."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Three panels for the chosen output-layer scale: a bar with the first loss in nats "
+           "against a dashed line at ln 27; a histogram of the logits of a batch of examples "
+           "(log-scale counts), which spreads wider as the scale grows; and the softmax "
+           "probabilities of one example over the 27 characters against a dashed line at the uniform "
+           "1/27, with the true next character's bar hatched and coloured.")
 
     def __init__(self, itos=data.ITOS):
         self.fig = Figure(figsize=(10.5, 3.0), dpi=plots.DPI, layout="constrained")
@@ -276,7 +282,7 @@ class ScaleView:
         self.soft = plots.Bars(ax_soft, list(itos), ylim=(0, 1), color=plots.GREY, fmt="")
         ax_soft.axhline(1 / VOCAB_SIZE, color="black", ls="--", lw=1)
         ax_soft.tick_params(axis="x", labelsize=8)
-        ax_soft.set_title("softmax of example 0 (orange: true next)")
+        ax_soft.set_title("softmax of example 0 (hatched: true next)")
         ax_soft.set_ylabel("probability q")
         ax_soft.set_xlabel("next symbol")
         self.artists = [*self.loss.artists, *self.hist, *self.soft.artists]
@@ -290,7 +296,10 @@ class ScaleView:
             bar.set_height(max(count, 1e-3))  # below the axis floor: an empty bin shows nothing
         self.soft.update(result["probs0"])
         for i, (bar, text) in enumerate(zip(self.soft.bars, self.soft.texts)):
-            bar.set_color(plots.ORANGE if i == result["target0"] else plots.GREY)
+            true = i == result["target0"]
+            bar.set_facecolor(plots.ORANGE if true else plots.GREY)
+            bar.set_edgecolor("black" if true else plots.GREY)
+            bar.set_hatch("//" if true else "")  # the true next character: not by colour alone
             text.set_text(f"{result['q_target0']:.3f}" if i == result["target0"] else "")
 
 

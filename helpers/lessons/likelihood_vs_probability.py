@@ -153,6 +153,12 @@ def view_limits(r: dict) -> tuple:
 
 class TwoViewsView:
     """Left: bars p(k | θ) for k = 0..n. Right: L(θ | k) with its area shaded. Axes follow n and the heights."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: bars of the probability of each number of heads k out of n flips for "
+           "the slider's θ, a distribution that sums to 1; the bar of the observed k is hatched. Right: "
+           "the likelihood of θ for the slider's k heads, a shaded curve over θ whose area is printed in "
+           "the title, with a dot at the slider's θ (the hatched bar's height), a dashed line at θ and a "
+           "dotted line at the best θ = k/n.")
 
     def __init__(self, start: dict | None = None):
         from matplotlib.patches import Patch

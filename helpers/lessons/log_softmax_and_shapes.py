@@ -51,6 +51,11 @@ def softmax_at_temperature(temperature: float = 1.0, first_logit: float = 2.0, t
 
 class SoftmaxView:
     """Three panels built once: softmax bars, log_softmax bars, and the loss -log q[y] against τ."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Three panels. Left: bars of the softmax probabilities at the slider's temperature τ, the "
+           "true class hatched. Middle: the log_softmax values, all at or below 0. Right: the loss "
+           "−log q[y] of the true class against τ, a curve with a dot at the slider's τ and a dashed "
+           "line at ln of the number of classes, the loss of a uniform guess.")
 
     def __init__(self, labels=CLASSES):
         self.fig, (left, middle, right) = plots.new_figure(3, width=10.5, height=3.0)

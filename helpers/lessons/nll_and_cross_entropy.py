@@ -92,13 +92,20 @@ def gradient_vs_confidence(true_prob: float = 0.01, n_classes: int = 3) -> dict:
 
 class GradientView:
     """Left: each loss against the true-class probability. Right: the size of its logit gradient."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels against the probability the model gives the true class, for cross-entropy, "
+           "MSE and absolute error (told apart by line style and legend). Left: each loss. Right: "
+           "the size of its gradient, which stays large for cross-entropy when the model is "
+           "confidently wrong and shrinks for the other two. A dashed vertical line and dots mark "
+           "the slider's probability.")
 
     def __init__(self):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
         self.lines, self.dots = {}, {}
         for ax, key in ((left, "values"), (right, "grad_norms")):
             for name in LOSSES:
-                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=LOSS_COLORS[name], lw=2, label=LOSS_LABELS[name])
+                line, = ax.plot(P_GRID, np.zeros_like(P_GRID), color=LOSS_COLORS[name], lw=2, label=LOSS_LABELS[name],
+                               ls=plots.LINESTYLES[LOSSES.index(name) % len(plots.LINESTYLES)])
                 dot, = ax.plot([], [], "o", color=LOSS_COLORS[name], ms=7)
                 self.lines[key, name], self.dots[key, name] = line, dot
             ax.set_xscale("log")
@@ -196,9 +203,11 @@ def plot_training(histories: dict, axes) -> None:
         raise ValueError(f"plot_training draws on 3 axes; got {len(axes)}")
     for name, h in histories.items():
         steps = np.arange(1, len(h["nll"]) + 1)
-        axes[0].plot(steps, h["loss"] / h["loss"][0], color=LOSS_COLORS[name], lw=2, label=f"trained on {LOSS_LABELS[name]}")
-        axes[1].plot(steps, h["nll"], color=LOSS_COLORS[name], lw=2)
-        axes[2].plot(steps, h["accuracy"], color=LOSS_COLORS[name], lw=2)
+        ls = plots.LINESTYLES[list(histories).index(name) % len(plots.LINESTYLES)]
+        axes[0].plot(steps, h["loss"] / h["loss"][0], color=LOSS_COLORS[name], lw=2, ls=ls,
+                     label=f"trained on {LOSS_LABELS[name]}")
+        axes[1].plot(steps, h["nll"], color=LOSS_COLORS[name], lw=2, ls=ls)
+        axes[2].plot(steps, h["accuracy"], color=LOSS_COLORS[name], lw=2, ls=ls)
     axes[0].set(xlabel="step", ylabel="loss / its value at step 1", title="each run's own training loss",
                 ylim=(0, 1.05))
     axes[1].set(xlabel="step", ylabel="NLL (nats)", title="NLL on the training set")

@@ -99,6 +99,11 @@ def outlier_fits(outlier_y: float = 15.0, delta: float = 1.0, x=BASE_X, y=BASE_Y
 
 class OutlierView:
     """Points (the outlier's marker moves) and three fitted lines, updated in place."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Data points in grey with one outlier (a white circle) that the slider moves up and down, "
+           "and the straight line each loss fits: MSE (solid), MAE (thick, faded) and Huber "
+           "(dashed). As the outlier moves away, the MSE line tilts towards it while the MAE and "
+           "Huber lines stay with the other points.")
 
     def __init__(self, x=BASE_X, y=BASE_Y):
         self.fig, (ax,) = plots.new_figure(1, width=7.0, height=3.6)
@@ -121,7 +126,7 @@ class OutlierView:
 
 def describe_fits(result: dict) -> str:
     """Readout: each loss's slope and intercept (the points alone have slope about 0.5)."""
-    parts = [f"<b style='color:{FIT_COLORS[k]}'>{k}</b> slope {a:.3f}, intercept {b:.3f}"
+    parts = [f"<b style='color:{plots.readable(FIT_COLORS[k])}'>{k}</b> slope {a:.3f}, intercept {b:.3f}"
              for k, (a, b) in result["fits"].items()]
     return f"outlier y = {result['outlier'][1]:.1f} · " + " · ".join(parts)
 

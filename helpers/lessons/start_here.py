@@ -21,6 +21,9 @@ def surprise_of(q: float) -> dict:
 
 class SurpriseView:
     """The curve -ln q drawn once; a marker and a label move along it."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("The surprise curve −log q for a belief q from near 0 to 1: high when q is small, 0 at q "
+           "= 1. A dot marks the slider's belief q and its surprise.")
 
     def __init__(self):
         self.fig, (ax,) = plots.new_figure(1, width=6.0, height=2.8)

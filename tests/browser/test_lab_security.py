@@ -104,27 +104,79 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to list sockets")
-def test_server_and_kernel_listen_on_loopback_only(lab_server):
-    # start a kernel so its ZeroMQ ports are checked too
+def _start_kernel(lab_server, timeout: float = 60) -> tuple[str, Path]:
+    """Start a kernel through the server's API; wait until its channels are bound. (id, connection file)"""
+    from jupyter_core.paths import jupyter_runtime_dir
+
     status, body = lab_server.api("/api/kernels", method="POST")
     assert status == 201, body[:300]
     kernel_id = json.loads(body)["id"]
+    cf = Path(jupyter_runtime_dir()) / f"kernel-{kernel_id}.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # a kernel takes a second or two to bind its channels
+        if _channels_bound(cf):
+            return kernel_id, cf
+        time.sleep(0.25)
+    lab_server.api(f"/api/kernels/{kernel_id}", method="DELETE")
+    raise TimeoutError(f"kernel {kernel_id}: channels not bound after {timeout} s; connection file {cf}")
+
+
+def _channels_bound(cf: Path) -> bool:
+    """Every channel in the connection file is bound (a socket file for ipc, a listening port for tcp)."""
     try:
-        deadline = time.monotonic() + 60
-        while True:  # until the kernel has bound its ports (it takes a second or two to start)
-            pids = [lab_server.proc.pid, *_children(lab_server.proc.pid)]
-            listening = _listening_sockets()
-            mine = {inode: listening[inode] for pid in pids for inode in _socket_inodes(pid) if inode in listening}
-            ports = {port for _, port in mine.values()}
-            if len(ports) >= 6 or time.monotonic() > deadline:  # the server's + 5 kernel channels
-                break
-            time.sleep(0.25)
-        assert lab_server.port in ports, f"the server's port {lab_server.port} is not among its sockets {mine}"
-        assert len(pids) > 1 and len(ports) > 1, f"no kernel sockets found (pids {pids}, sockets {mine})"
-        wide = {port: addr for addr, port in mine.values() if addr != LOOPBACK_V4}
+        info = json.loads(cf.read_text())
+    except (OSError, ValueError):
+        return False
+    if info.get("transport") == "ipc":
+        return all(Path(f"{info['ip']}-{info[c]}").exists() for c in CHANNELS)
+    listening = {port for _, port in _listening_sockets().values()}
+    return all(info[c] in listening for c in CHANNELS)
+
+
+CHANNELS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: Linux and macOS (elsewhere kernels use loopback TCP)")
+def test_kernel_channels_are_unix_sockets_only_their_owner_can_use(lab_server):
+    import stat
+
+    kernel_id, cf = _start_kernel(lab_server)
+    try:
+        info = json.loads(cf.read_text())
+        assert info["transport"] == "ipc", f"the kernel's connection file says {info['transport']!r}"
+        runtime = cf.parent
+        assert runtime.stat().st_uid == os.getuid()
+        assert stat.S_IMODE(runtime.stat().st_mode) & 0o077 == 0, f"{runtime}: {oct(runtime.stat().st_mode)}"
+        for channel in CHANNELS:
+            sock = Path(f"{info['ip']}-{info[channel]}")
+            st = sock.stat()
+            assert stat.S_ISSOCK(st.st_mode), f"{channel}: {sock} is not a Unix socket"
+            assert sock.parent == runtime, f"{sock} is outside the user's runtime folder {runtime}"
+            assert st.st_uid == os.getuid()
+            assert stat.S_IMODE(st.st_mode) & 0o077 == 0, f"{sock} is open to others: {oct(st.st_mode)}"
+        assert stat.S_IMODE(cf.stat().st_mode) & 0o077 == 0, "the connection file (with its key) is open to others"
+    finally:
+        lab_server.api(f"/api/kernels/{kernel_id}", method="DELETE")
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to list sockets")
+def test_server_and_kernel_listen_on_loopback_only(lab_server):
+    kernel_id, _ = _start_kernel(lab_server)
+    try:
+        server_pid = lab_server.proc.pid
+        kernel_pids = _children(server_pid)
+        assert kernel_pids, "no kernel process found under the server"
+        listening = _listening_sockets()
+        server = {listening[i] for i in _socket_inodes(server_pid) if i in listening}
+        kernel = {listening[i] for pid in kernel_pids for i in _socket_inodes(pid) if i in listening}
+        assert lab_server.port in {port for _, port in server}, f"the server's port is not among {server}"
+        wide = {port: addr for addr, port in server | kernel if addr != LOOPBACK_V4}
         assert not wide, (f"listening beyond 127.0.0.1 (port: address as in /proc/net/tcp): {wide}; "
                           f"the course's JupyterLab must be reachable from this machine only")
+        # over IPC a kernel listens on no TCP port but ipykernel's one internal forwarder of
+        # subprocess output (loopback, guarded by a random id)
+        if os.name == "posix":
+            assert len(kernel) <= 1, f"the kernel listens on TCP ports {kernel}: its channels should be Unix sockets"
     finally:
         lab_server.api(f"/api/kernels/{kernel_id}", method="DELETE")
 

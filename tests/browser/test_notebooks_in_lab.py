@@ -8,6 +8,8 @@ For each notebook in notebooks/ (new ones are picked up automatically):
   text (`FloatSlider(...)`, `interactive(children=...)`, the Lesson fallback text);
 - every slider of every lesson, moved with the keyboard, changes the lesson's figure
   (its image; for a lesson without an image, its readout); every button too;
+- in lesson 04's game, Tab moves through every control in reading order, and a button
+  pressed with the keyboard acts (TAB_ORDER_NOTEBOOK);
 - a screenshot goes to artifacts/browser/<notebook>.png.
 """
 from __future__ import annotations
@@ -23,6 +25,18 @@ from tools.browser import (TEXT_REPR_PATTERNS, NotebookPage, committed_counts, c
 NOTEBOOKS = course_notebooks()
 RUN_TIMEOUT = 300  # seconds for Run All Cells (a notebook takes well under 30 s alone)
 MOVE_TIMEOUT = 15  # seconds for a figure to change after a key press or a click
+TAB_ORDER_NOTEBOOK = "04_"  # the lesson whose first widget's Tab order is checked (many kinds of control)
+# a lesson widget's keyboard-focusable controls (slider handles, menus, buttons), in DOM order
+FOCUSABLE = """(lesson) => [...lesson.querySelectorAll('.noUi-handle, select, button, input, [tabindex], [contenteditable="true"]')]
+  .filter(e => (e.tabIndex >= 0 || e.isContentEditable) && !e.disabled && e.offsetParent !== null)"""
+JS_CONTROLS = f"""(lesson) => ({FOCUSABLE})(lesson).map(e => {{
+  const w = e.closest('.widget-slider, .widget-dropdown, .widget-toggle-buttons, .widget-inline-hbox');
+  const l = w && w.querySelector('.widget-label'); const r = e.getBoundingClientRect();
+  const own = e.tagName === 'SELECT' ? '' : (e.textContent || '').trim();
+  const name = e.isContentEditable ? `${{l ? l.textContent.trim() : ''}} (typed value)` : own || (l ? l.textContent.trim() : e.tagName);
+  return {{name, x: r.left, y: r.top}}; }})"""
+JS_FOCUSED = f"""(lesson) => {{ const e = document.activeElement;
+  return {{i: ({FOCUSABLE})(lesson).indexOf(e), html: e ? e.outerHTML.slice(0, 120) : ''}}; }}"""
 
 
 def _figure_changes(nb: NotebookPage, lesson, action, timeout=MOVE_TIMEOUT) -> bool:
@@ -62,6 +76,40 @@ def _check_buttons(nb: NotebookPage, lesson, name: str) -> list[str]:
                 nb.wait_figure_change(lesson, before, 3)
         if not _figure_changes(nb, lesson, button.click):
             problems.append(f"{name}: button {text!r}: the figure did not change within {MOVE_TIMEOUT} s")
+    return problems
+
+
+def _check_tab_order(nb: NotebookPage, lesson, name: str) -> list[str]:
+    """Tab from the lesson's first control visits every control, in DOM and reading order; Enter acts."""
+    page = nb.page
+    controls = lesson.locator.evaluate(JS_CONTROLS)
+    if len(controls) < 3:
+        return [f"{name}: only {len(controls)} keyboard-focusable controls found: {controls}"]
+    first = lesson.sliders()[0] if lesson.sliders() else lesson.buttons()[0]
+    first.scroll_into_view_if_needed()
+    first.focus()
+    focused = [lesson.locator.evaluate(JS_FOCUSED)]
+    for _ in range(len(controls) - 1):
+        page.keyboard.press("Tab")
+        focused.append(lesson.locator.evaluate(JS_FOCUSED))
+    visited = [f["i"] for f in focused]
+    problems = []
+    if visited != list(range(len(controls))):
+        names = [controls[f["i"]]["name"] if f["i"] >= 0 else f"(not a control: {f['html']})" for f in focused]
+        problems.append(f"{name}: Tab visits {names}, expected every control in order: {[c['name'] for c in controls]}")
+    rows = [(round(c["y"] / 20), c["x"]) for c in controls]  # reading order: row by row, left to right
+    if rows != sorted(rows):
+        problems.append(f"{name}: the controls' DOM (Tab) order is not their reading order on screen: "
+                        f"{[(c['name'], round(c['x']), round(c['y'])) for c in controls]}")
+    # a button pressed from the keyboard does what a click does
+    for button in sorted(lesson.buttons(), key=lambda b: "draw" not in (b.text_content() or "")):  # a draw acts at once
+        button.focus()
+        before = lesson.figure_state()
+        page.keyboard.press("Enter")
+        if nb.wait_figure_change(lesson, before, MOVE_TIMEOUT) is not None:
+            break
+    else:
+        problems.append(f"{name}: no button changed the figure when pressed with Enter")
     return problems
 
 
@@ -110,6 +158,8 @@ def check_notebook(notebook, lab_server, page, artifacts_dir, record_property):
         for lesson in lessons:
             name = f"lesson {lesson.index + 1} ({lesson.title()})"
             lesson_problems = _check_sliders(nb, lesson, name) + _check_buttons(nb, lesson, name)
+            if notebook.name.startswith(TAB_ORDER_NOTEBOOK) and lesson.index == 0:
+                lesson_problems += _check_tab_order(nb, lesson, name)
             if lesson_problems:
                 lesson.locator.screenshot(path=str(artifacts_dir / f"{notebook.stem}-lesson{lesson.index + 1}.png"))
             problems += lesson_problems

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from ... import checks, losses, plots, validate
 from ...checks import Verdict
 from .slips import HINT_STRAIGHT_IN, SEQUENCE_MISTAKES
-from .training import descend, one_thread, train_linear
+from .training import descend, train_linear
 
 
 # --- sequences [B, T, V]: masks and reductions ---------------------------------------------
@@ -75,8 +75,8 @@ def loss_vs_gap(gaps, n_classes: int, eps: float) -> np.ndarray:
 
 def draw_loss_vs_gap(ax, gaps, n_classes: int, eps_values=(0.0, 0.1)) -> None:
     """One curve of the smoothed loss against the logit gap per eps."""
-    for eps in eps_values:
-        ax.plot(gaps, loss_vs_gap(gaps, n_classes, eps), label=f"ε = {eps}")
+    for eps, ls in zip(eps_values, plots.LINESTYLES):
+        ax.plot(gaps, loss_vs_gap(gaps, n_classes, eps), ls=ls, label=f"ε = {eps}")
     ax.set(xlabel="logit gap of the true class", ylabel="loss (nats)", title=f"C = {n_classes}")
     ax.legend()
 
@@ -206,7 +206,7 @@ def draw_imbalance(axes, result: dict) -> None:
         regions = np.argmax(grid @ r["W"] + r["b"], axis=1).reshape(g0.shape)
         ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.15)
         for k, c in enumerate(colors):
-            ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, label=f"class {k}")
+            ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, marker=plots.MARKERS[k], label=f"class {k}")
         ax.set(title=f"{name}: class 2 recall {r['recall'][2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
                xlabel="feature x₁")
     axes[0].set_ylabel("feature x₂")
@@ -232,8 +232,7 @@ def fit_free_logits(target, loss: str, steps: int = 300, lr: float = 1.0) -> np.
         loss_fn = lambda: -(t / t.sum() * torch.log_softmax(z, -1)).sum()  # noqa: E731
     else:
         loss_fn = lambda: F.binary_cross_entropy_with_logits(z, t)  # noqa: E731
-    with one_thread():
-        descend([z], loss_fn, steps, lr)
+    descend([z], loss_fn, steps, lr)
     z = z.detach()
     return (torch.softmax(z, -1) if loss == "softmax" else torch.sigmoid(z)).numpy()
 
@@ -301,9 +300,8 @@ def binning_experiment(y, edges, steps: int = 300, lr: float = 0.5) -> dict:
     c = torch.zeros((), dtype=torch.float64, requires_grad=True)
     z = torch.zeros(len(centres), dtype=torch.float64, requires_grad=True)
     # the two heads share nothing, so one descent on the sum of their losses trains both
-    with one_thread():
-        descend([c, z], lambda: F.mse_loss(c.expand_as(yt), yt)
-                 + F.cross_entropy(z.expand(len(yt), -1), bins), steps, lr)
+    descend([c, z], lambda: F.mse_loss(c.expand_as(yt), yt)
+            + F.cross_entropy(z.expand(len(yt), -1), bins), steps, lr)
     probs = torch.softmax(z.detach(), -1).numpy()
     mse_pred = float(c.detach())
     return {"mse_prediction": mse_pred, "mean": float(yt.mean()), "bin_probs": probs,

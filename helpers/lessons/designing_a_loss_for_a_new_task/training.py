@@ -1,22 +1,8 @@
-"""Lesson 09's tiny training loops: full-batch gradient descent on one thread."""
+"""Lesson 09's tiny training loops: full-batch gradient descent (one thread: `import helpers` sets it)."""
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
-
-
-@contextmanager
-def one_thread():
-    """Run tiny training loops on one thread. On the course's busy 2-core machine, torch's
-    thread pool made the 630-point training run below about 20 times slower, not faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def descend(params, loss_fn, steps: int, lr: float) -> None:
@@ -36,6 +22,5 @@ def train_linear(x, y, n_classes: int, weight=None, steps: int = 300, lr: float 
     w = None if weight is None else torch.as_tensor(weight, dtype=torch.float64)
     W = torch.zeros(xt.shape[1], n_classes, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    with one_thread():
-        descend([W, b], lambda: F.cross_entropy(xt @ W + b, yt, weight=w), steps, lr)
+    descend([W, b], lambda: F.cross_entropy(xt @ W + b, yt, weight=w), steps, lr)
     return W.detach().numpy(), b.detach().numpy()

@@ -9,6 +9,11 @@ from . import NEXT_CHAR_LABELS, NEXT_CHAR_LOGITS, T_GRID, entropy_curve
 
 class TemperatureView:
     """Built once: probability bars (left); entropy against T with a moving marker (right)."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: bars of the predicted probability of each next character after "
+           "dividing the logits by the temperature T. Right: the entropy of that prediction against "
+           "T, rising towards the dashed line ln C; a dot marks the slider's T. Low T makes one bar "
+           "tall, high T makes the bars even.")
 
     def __init__(self, labels=NEXT_CHAR_LABELS, logits=NEXT_CHAR_LOGITS):
         self.fig, (left, right) = plots.new_figure(2, width=8.0, height=2.8)

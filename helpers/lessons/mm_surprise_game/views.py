@@ -33,6 +33,11 @@ def _x_limit(n: int) -> int:
 
 class BeliefView:
     """Game 1's figure: belief bars with the true bag's ticks; the running mean of surprise."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: bars of your belief q for each M&M colour (each bar in its colour and "
+           "named below it) with black ticks at the true bag's mix p. Right: a dot for each candy "
+           "drawn at its surprise −log q, the running mean as a black line, a dashed line at H(p, "
+           "q), a grey line at the floor H(p), and a thick faded bar between them, the gap KL(p‖q).")
 
     Y_TOP = 6.0  # nats; fixed so the picture does not jump (bits: the same height / ln 2)
 
@@ -167,6 +172,11 @@ def weight_sliders(value: float = 10):
 
 class HiddenView:
     """Game 2's figure: counts, your belief and (after the reveal) the bag; the scores."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: for each colour, a wide grey bar of the observed frequency in the "
+           "drawn candies, a narrow bar of your belief q in the candy's colour, and a black tick at "
+           "the hidden bag's mix p once revealed. Right: horizontal bars of the scores, lower is "
+           "better.")
 
     X_TOP = 4.0  # nats
 

@@ -142,9 +142,9 @@ def draw_fits(ax, data: dict, degrees=(1, 3, 9), lam: float = 0.0) -> None:
     """The training points, the true curve and the ridge fit of each degree."""
     ax.scatter(data["x_train"], data["y_train"], s=28, color=plots.BLUE, zorder=3, label="training points")
     ax.plot(X_GRID, true_curve(X_GRID), color=plots.GREEN, ls="--", label="true curve sin(πx)")
-    for degree, color in zip(degrees, (plots.GREY, plots.ORANGE, plots.RED, plots.BLUE)):
+    for degree, color, ls in zip(degrees, (plots.GREY, plots.ORANGE, plots.RED, plots.BLUE), (":", "-.", "-", "-")):
         w = ridge_fit(data["x_train"], data["y_train"], degree, lam)
-        ax.plot(X_GRID, poly_features(X_GRID, degree) @ w, color=color, label=f"degree {degree}")
+        ax.plot(X_GRID, poly_features(X_GRID, degree) @ w, color=color, ls=ls, label=f"degree {degree}")
     ax.set(xlim=(-1.05, 1.05), ylim=(-2.0, 2.0), xlabel="x", ylabel="y", title="fits of growing degree")
     ax.legend(fontsize=8, loc="lower right")
 
@@ -153,7 +153,7 @@ def draw_train_val(ax, x, train, val, *, xlabel: str, ylabel: str, title: str = 
                    logx: bool = False, logy: bool = False) -> None:
     """Training and validation loss against x (capacity, data size, λ or α)."""
     ax.plot(x, train, "o-", color=plots.BLUE, ms=4, label="train")
-    ax.plot(x, val, "o-", color=plots.RED, ms=4, label="validation")
+    ax.plot(x, val, "s--", color=plots.RED, ms=4, label="validation")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if logx:
         ax.set_xscale("log")
@@ -177,8 +177,9 @@ WEIGHT_BINS = np.linspace(-5, 7, 49)
 
 def draw_weight_histograms(ax, weights: dict, bins=WEIGHT_BINS) -> None:
     """One step histogram per λ of the given weights (a dict λ -> array)."""
-    for (lam, w), color in zip(weights.items(), (plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN)):
-        ax.hist(np.ravel(validate.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color,
+    for (lam, w), color, ls in zip(weights.items(), (plots.BLUE, plots.ORANGE, plots.RED, plots.GREEN),
+                                   plots.LINESTYLES):
+        ax.hist(np.ravel(validate.as_array(w, "weights")), bins=bins, histtype="step", lw=2, color=color, ls=ls,
                 label=f"λ = {lam}")
     ax.set(xlabel="weight (logit) value", ylabel="number of weights")
     ax.legend()
@@ -189,7 +190,8 @@ def draw_row_estimates(ax, estimates: dict, labels, row_label: str) -> None:
     positions = np.arange(len(labels))
     width = 0.8 / len(estimates)
     for k, (name, probs) in enumerate(estimates.items()):
-        ax.bar(positions + (k - (len(estimates) - 1) / 2) * width, probs, width=width, label=name)
+        ax.bar(positions + (k - (len(estimates) - 1) / 2) * width, probs, width=width, label=name,
+               hatch=["", "//", "..", "xx"][k % 4], edgecolor="black", lw=0.5)  # not colour alone
     ax.axhline(1 / len(labels), color=plots.GREY, ls=":", label=f"uniform 1/{len(labels)}")
     ax.set_xticks(positions, labels)
     ax.set(xlabel="next character", ylabel=f"q(next | '{row_label}')")

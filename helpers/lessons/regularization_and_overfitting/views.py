@@ -20,6 +20,11 @@ from . import (CURVE_NOISE, LOG10_ALPHAS, LOG10_LAMBDAS, X_GRID, default_data,
 
 class RidgeView:
     """Left: data, true curve and the fit. Right: train / validation MSE against λ, with markers."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: training points, validation points (small, faded), the true curve "
+           "sin(πx) (dashed) and the polynomial fit with the slider's penalty λ. Right: training MSE "
+           "(solid) and validation MSE (dashed) against λ on log scales, with dots at the slider's λ "
+           "and a dotted line at the noise floor σ².")
 
     LOSS_YLIM = (3e-3, 30.0)
 
@@ -36,7 +41,7 @@ class RidgeView:
                   ylim=self.LOSS_YLIM, xlabel="λ (log scale)", ylabel="MSE (log scale)",
                   title="loss against penalty strength")
         (self.train_curve,) = right.plot([], [], color=plots.BLUE, label="train")
-        (self.val_curve,) = right.plot([], [], color=plots.RED, label="validation")
+        (self.val_curve,) = right.plot([], [], color=plots.RED, ls="--", label="validation")
         (self.train_dot,) = right.plot([], [], "o", color=plots.BLUE)
         (self.val_dot,) = right.plot([], [], "o", color=plots.RED)
         right.axhline(CURVE_NOISE ** 2, color=plots.GREY, lw=0.8, ls=":", label="noise floor σ²")
@@ -55,19 +60,26 @@ class RidgeView:
 
 class SmoothingView:
     """Left: q(next | prev), MLE against add-α. Right: train / validation NLL against α, with markers."""
+    # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
+    alt = ("Two panels. Left: side by side for each next character, the maximum-likelihood "
+           "probability (grey bars) and the add-α smoothed one (hatched bars), with a dotted line at "
+           "the uniform probability. Right: the mean NLL on the training names (solid) and the "
+           "validation names (dashed) against α on a log scale, with dots at the slider's α and a "
+           "dotted line at ln 27.")
 
     def __init__(self, train_counts, val_counts, itos):
         self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
         x = np.arange(len(itos))
         self.mle_bars = left.bar(x - 0.2, np.zeros(len(itos)), width=0.4, color=plots.GREY, label="MLE (α = 0)")
-        self.bars = left.bar(x + 0.2, np.zeros(len(itos)), width=0.4, color=plots.ORANGE, label="add-α")
+        self.bars = left.bar(x + 0.2, np.zeros(len(itos)), width=0.4, color=plots.ORANGE, label="add-α",
+                             hatch="//", edgecolor="black", lw=0.5)  # told apart from MLE by more than colour
         left.axhline(1 / len(itos), color=plots.GREY, ls=":", lw=0.8, label=f"uniform 1/{len(itos)}")
         left.set_xticks(x, itos)
         left.set(ylim=(0, 1), xlabel="next character", ylabel="probability", title="q(next | previous)")
         left.legend(fontsize=8, loc="upper left")
         sweep = smoothing_sweep(train_counts, val_counts, 10.0 ** LOG10_ALPHAS)
         right.plot(sweep["alphas"], sweep["train"], color=plots.BLUE, label="train")
-        right.plot(sweep["alphas"], sweep["val"], color=plots.RED, label="validation")
+        right.plot(sweep["alphas"], sweep["val"], color=plots.RED, ls="--", label="validation")
         right.axhline(math.log(len(itos)), color=plots.GREY, ls=":", lw=0.8, label=f"uniform: ln {len(itos)}")
         right.set(xscale="log", xlim=(sweep["alphas"][0], sweep["alphas"][-1]),
                   ylim=(min(sweep["train"].min(), sweep["val"].min()) - 0.05, math.log(len(itos)) + 0.1),
