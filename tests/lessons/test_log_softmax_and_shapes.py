@@ -82,6 +82,20 @@ def test_softmax_view_labels_stay_off_the_title_and_tick_labels():
         assert lo <= y < hi and not (y == lo and va == "top")
 
 
+def test_the_uniform_guess_legend_never_covers_a_loss_curve():
+    """The ln 4 line is named in a legend; no loss curve (any true class, any logit of a) runs through it."""
+    view = lesson.SoftmaxView()
+    right = view.curve.axes
+    view.fig.canvas.draw()
+    box = right.get_legend().get_window_extent()
+    for y in lesson.CLASSES:
+        for first_logit in np.arange(-4.0, 8.01, 0.5):
+            view.update(lesson.softmax_at_temperature(1.0, first_logit, y))
+            pts = right.transData.transform(np.column_stack([view.curve.get_xdata(), view.curve.get_ydata()]))
+            inside = ((pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1))
+            assert not inside.any(), (y, first_logit)
+
+
 # --- the stable log_softmax exercise ---------------------------------------------------------
 
 def _row_max(x):
