@@ -367,3 +367,48 @@ def check_die_fit(logits, counts) -> checks.Verdict:
     return checks.Verdict("wrong", f"softmax(logits) = {shown} is {gap:.4f} away from the maximum-likelihood "
                                    "die. Hint: minimise the mean NLL per roll, -(counts · log_softmax(logits)).sum() "
                                    "/ counts.sum()")
+
+
+def die_nll_after_steps(counts, steps: int, lr: float) -> dict:
+    """Gradient descent on the mean NLL per roll from zero logits (a fair die): the loss after `steps` updates.
+
+    Also the loss before the last update and the lowest possible loss (at the frequencies), for the hints.
+    """
+    import torch
+
+    c = torch.as_tensor(validate.as_array(counts, "counts"), dtype=torch.float64)  # [6]
+    if steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1; got {steps}")
+    logits = torch.zeros_like(c, requires_grad=True)
+    for _ in range(steps):
+        nll = -(c * torch.log_softmax(logits, dim=-1)).sum() / c.sum()
+        before_last = nll.item()
+        logits.grad = None
+        nll.backward()
+        with torch.no_grad():
+            logits -= lr * logits.grad
+    with torch.no_grad():
+        after = (-(c * torch.log_softmax(logits, dim=-1)).sum() / c.sum()).item()
+    freq = c / c.sum()
+    return {"after": after, "before_last": before_last, "lowest": float(-(freq * freq.log()).sum()),
+            "start": math.log(c.numel()), "n": float(c.sum())}
+
+
+def check_nll_after_steps(answer, counts, steps: int = 5, lr: float = 1.0) -> checks.Verdict:
+    """Exercise: the mean NLL per roll after exactly `steps` updates at learning rate `lr` from a fair die."""
+    r = die_nll_after_steps(counts, steps, lr)
+    one_more = die_nll_after_steps(counts, steps + 1, lr)["after"]
+    mistakes = {
+        f"that is the loss after {steps + 1} updates; stop after exactly {steps}": one_more,
+        f"that is the loss computed before the last update (after {steps - 1} updates): the loop's `nll` "
+        f"is one step behind; compute the loss once more after the loop": r["before_last"],
+        "that is the loss of the fair-die start: the logits never moved. Update them in place inside "
+        "torch.no_grad() (logits -= lr * logits.grad)": r["start"],
+        f"that is the lowest possible loss, at the frequencies; after {steps} updates the loop is not there yet": r["lowest"],
+        "that is the summed NLL over all rolls; the mean divides by the number of rolls": r["after"] * r["n"],
+        "that is in bits; the course works in nats (natural log)": r["after"] / math.log(2),
+    }
+    # every loss on the way lies between 1.69 and 1.79 nats, so "close" is kept to 0.1 %, not the usual 1 %
+    return checks.check_number(answer, r["after"], tol=1e-4, close=1e-3, mistakes=mistakes,
+                               hint=f"start from zero logits, make exactly {steps} updates at learning rate {lr} "
+                                    "on the mean NLL per roll, then compute the mean NLL of the updated logits")

@@ -197,6 +197,17 @@ def test_gradient_descent_reaches_the_frequencies_and_a_short_run_is_close():
     assert v.status == "wrong" and "one per face" in v.detail
 
 
+def test_nll_after_five_updates_is_the_reference_run_and_its_neighbours_are_hinted():
+    r = lesson.die_nll_after_steps(COUNTS, 5, 1.0)
+    logits = _fit_die(5, lr=1.0)
+    by_hand = (-(COUNTS * torch.log_softmax(logits, -1)).sum() / COUNTS.sum()).item()
+    assert r["after"] == pytest.approx(by_hand, abs=1e-12)
+    assert r["lowest"] < r["after"] < r["before_last"] < r["start"] == pytest.approx(math.log(6))
+    with pytest.raises(ValueError, match="steps must be"):
+        lesson.die_nll_after_steps(COUNTS, 0, 1.0)
+
+
+NLL_5 = lesson.die_nll_after_steps(COUNTS, 5, 1.0)
 FREQ = COUNTS / COUNTS.sum()
 RIGHT_LOGITS = torch.log(FREQ)
 RIGHT_DICT = {"a": "probability", "b": "likelihood", "c": "both", "d": "probability"}
@@ -226,6 +237,16 @@ CHECKER_TABLES = [
                     "its area need not be 1": 1.0,
                     "the height of the curve at its peak": 0.25 * 0.75 ** 3},
           wrong=[0.25, 1 / 16, 0.0625 * 0.75, 1 / 30]),
+    Table(lesson.check_nll_after_steps, args=(COUNTS,), kwargs={"steps": 5, "lr": 1.0},
+          right=number_forms(NLL_5["after"]),
+          mistakes={"before the last update": NLL_5["before_last"],
+                    "after 6 updates": lesson.die_nll_after_steps(COUNTS, 6, 1.0)["after"],
+                    "the logits never moved": math.log(6),
+                    "the lowest possible loss": NLL_5["lowest"],
+                    "summed NLL over all rolls": NLL_5["after"] * 40,
+                    "that is in bits": NLL_5["after"] / math.log(2)},
+          wrong=[1.7, 1.75, lesson.die_nll_after_steps(COUNTS, 5, 2.0)["after"],
+                 lesson.die_nll_after_steps(COUNTS, 5, 0.5)["after"]]),
     Table(lesson.check_die_fit, args=(COUNTS,),
           right=[RIGHT_LOGITS, RIGHT_LOGITS.numpy(), RIGHT_LOGITS.tolist(), RIGHT_LOGITS + 3.0,
                  RIGHT_LOGITS.float(), _fit_die(500), torch.log(COUNTS)],
