@@ -88,6 +88,8 @@ class SoftmaxView:
             bar.set_hatch(hatch)
             bar_log.set_hatch(hatch)
         for text, value in zip(self.logs.texts, result["log_probs"]):
+            if value > -0.005:  # log q of a nearly certain class, e.g. -1e-9: label it 0.00, not -0.00
+                text.set_text("0.00")
             if value < LOG_FLOOR + 1:  # off-scale or nearly: label inside the bar, not over the tick labels
                 text.set_y(LOG_FLOOR)
                 text.set_va("bottom")

@@ -82,6 +82,12 @@ def test_softmax_view_labels_stay_off_the_title_and_tick_labels():
         assert lo <= y < hi and not (y == lo and va == "top")
 
 
+def test_a_nearly_certain_class_is_labelled_0_not_minus_0():
+    view = lesson.SoftmaxView()
+    view.update(lesson.softmax_at_temperature(0.3, 8.0, "d"))   # log q[a] is about -1e-13
+    assert view.logs.texts[0].get_text() == "0.00"
+
+
 def test_the_uniform_guess_legend_never_covers_a_loss_curve():
     """The ln 4 line is named in a legend; no loss curve (any true class, any logit of a) runs through it."""
     view = lesson.SoftmaxView()
