@@ -114,3 +114,17 @@ def test_glossary_keeps_the_course_notation():
     assert "H(p, q) = −Σ p log q" in text
     assert "H_p(q)" in text and "reverse" in text  # Olah's order is called out
     assert "D_KL(P‖Q)" in text and "self-information" in text and "ℓ(θ)" in text
+
+
+def test_lessons_glossary_links_name_an_entry():
+    """A lesson's link to glossary.md#Term lands on that term's heading (JupyterLab's anchor: spaces -> '-')."""
+    text = GLOSSARY.read_text(encoding="utf-8")
+    anchors = {h.replace(" ", "-") for h in re.findall(r"^## (.+)$", text, re.M)}
+    missing = []
+    for path in ALL:
+        for i, cell in enumerate(cells(path)):
+            if cell["cell_type"] == "markdown":
+                for anchor in re.findall(r"glossary\.md#([^)\s]+)", "".join(cell["source"])):
+                    if anchor not in anchors:
+                        missing.append(f"{path.name} cell {i}: glossary.md#{anchor}")
+    assert not missing, "links to glossary entries that do not exist:\n" + "\n".join(missing)

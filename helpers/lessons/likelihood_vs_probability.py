@@ -1,9 +1,9 @@
 """Lesson 02 (likelihood_vs_probability): likelihood vs probability for a coin with bias θ flipped n times.
 
-Pure functions (the binomial pmf, the likelihood, three maximum-likelihood estimates,
-a uniform-prior posterior), the two-panel widget (fix θ and vary k / fix k and vary θ)
-and the checkers of the lesson's exercises. Everything is float64 numpy; only
-`mle_gradient_descent` uses torch, imported when it is called.
+Pure functions (the binomial pmf, the likelihood, the closed-form maximum-likelihood estimate,
+a posterior), the two-panel widget (fix θ and vary k / fix k and vary θ) and the checkers of
+the lesson's exercises. Everything is float64 numpy. The lesson itself writes out the grid
+search, the gradient-descent fit and the underflow of a long product.
 
 Bad input raises `ValueError` saying what was wrong and what is expected.
 """
@@ -93,7 +93,7 @@ def area(values, grid=THETA_GRID) -> float:
     return float(np.sum((values[1:] + values[:-1]) * np.diff(grid)) / 2)
 
 
-# --- maximum likelihood three ways ---------------------------------------------------------
+# --- maximum likelihood ---------------------------------------------------------------------
 
 def mle_closed_form(k, n) -> float:
     """The θ that maximises the binomial likelihood: k / n (set d/dθ log L = 0)."""
@@ -101,69 +101,6 @@ def mle_closed_form(k, n) -> float:
     if n == 0:
         raise ValueError("n = 0 flips: every θ is equally likely, there is no maximum to find")
     return k / n
-
-
-def mle_grid(k, n, grid=THETA_GRID) -> float:
-    """The θ on `grid` with the largest log-likelihood (a brute-force search)."""
-    mle_closed_form(k, n)  # same checks
-    grid = _thetas(grid)
-    if grid.ndim != 1 or grid.size < 2:
-        raise ValueError("grid must be a 1-D array of at least two θ values")
-    return float(grid[np.argmax(log_binomial_pmf(k, n, grid))])
-
-
-def mle_gradient_descent(k, n, steps: int = 200, lr: float = 0.5, seed: int = 0) -> dict:
-    """Minimise the mean NLL −(k log θ + (n − k) log(1 − θ)) / n with torch, θ = sigmoid(w).
-
-    The sigmoid keeps θ inside (0, 1) whatever w is, so no step can leave the valid range.
-    Returns the final θ and the history of θ and of the mean NLL (nats per flip).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    k, n = _counts(k, n)
-    if n == 0:
-        raise ValueError("n = 0 flips: there is no data to fit")
-    steps = validate.whole_number(steps, "steps", lo=1)
-    if not lr > 0:
-        raise ValueError(f"lr (the learning rate) must be > 0; got {lr}")
-    gen = torch.Generator().manual_seed(seed)
-    w = torch.randn(1, generator=gen, dtype=torch.float64).requires_grad_()  # [1]
-    thetas, losses = [], []
-    for _ in range(steps):
-        # log θ = logsigmoid(w) and log(1 − θ) = logsigmoid(−w): stable for any w
-        nll = -(k * F.logsigmoid(w) + (n - k) * F.logsigmoid(-w)).sum() / n
-        w.grad = None
-        nll.backward()
-        thetas.append(float(torch.sigmoid(w.detach())))
-        losses.append(float(nll.detach()))
-        with torch.no_grad():
-            w -= lr * w.grad
-    return {"theta": float(torch.sigmoid(w.detach())), "thetas": np.array(thetas), "nll": np.array(losses),
-            "w": float(w.detach())}
-
-
-# --- products underflow, sums of logs do not -------------------------------------------
-
-def sequence_probabilities(flips, theta) -> np.ndarray:
-    """p(each flip | θ): θ for a head (1), 1 − θ for a tail (0)."""
-    arr = np.asarray(flips)
-    if arr.ndim != 1 or arr.size == 0 or not np.all((arr == 0) | (arr == 1)):
-        raise ValueError("flips must be a non-empty 1-D sequence of 0 (tails) and 1 (heads)")
-    t = float(_thetas(theta))
-    return np.where(arr == 1, t, 1.0 - t)
-
-
-def product_vs_log_sum(flips, theta) -> dict:
-    """The likelihood of a sequence of flips as a product (underflows) and as a sum of logs."""
-    probs = sequence_probabilities(flips, theta)
-    running = np.cumprod(probs)
-    zero = np.flatnonzero(running == 0.0)
-    with np.errstate(divide="ignore"):
-        log_sum = float(np.sum(np.log(probs)))
-    return {"product": float(running[-1]), "log_sum": log_sum,
-            "first_zero": int(zero[0]) + 1 if zero.size else None,  # flips until the product is 0
-            "log10": log_sum / math.log(10)}
 
 
 # --- what we are not computing: the posterior ------------------------------------------
@@ -186,7 +123,10 @@ def posterior(k, n, prior=None, grid=THETA_GRID) -> np.ndarray:
 
 # --- the widget: two views of one formula ------------------------------------------------
 
-def two_views(theta: float = 0.3, n: int = 10, k: int = 3) -> dict:
+WIDGET_START = {"theta": 0.5, "n": 20, "k": 14}  # θ ≠ k/n, so "your θ" and "the best θ" are two lines
+
+
+def two_views(theta: float = 0.5, n: int = 20, k: int = 14) -> dict:
     """Both readings of p(k | θ, n): a distribution over k (θ fixed) and a likelihood over θ (k fixed)."""
     k, n = _counts(k, n)
     if n > N_MAX:
@@ -199,62 +139,92 @@ def two_views(theta: float = 0.3, n: int = 10, k: int = 3) -> dict:
             "at_theta": binomial_pmf(k, n, t), "mle": k / n if n else float("nan")}
 
 
+Y_TOPS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.1)  # axis tops to choose from: limits change rarely, so frames stay cheap
+
+
+def _y_top(highest: float) -> float:
+    return next((top for top in Y_TOPS if highest <= 0.9 * top), Y_TOPS[-1])
+
+
+def view_limits(r: dict) -> tuple:
+    """(largest k on the x-axis, top of the bar panel, top of the likelihood panel) for a result."""
+    return r["n"], _y_top(float(r["probs"].max())), _y_top(float(r["curve"].max()))
+
+
 class TwoViewsView:
-    """Left: bars p(k | θ) for k = 0..N_MAX, unused ones hidden. Right: L(θ | k) with its area shaded."""
+    """Left: bars p(k | θ) for k = 0..n. Right: L(θ | k) with its area shaded. Axes follow n and the heights."""
     # the figure's text alternative (helpers.widgets.Lesson puts it on the widget's image)
     alt = ("Two panels. Left: bars of the probability of each number of heads k out of n flips for "
-           "the slider's θ, a distribution that sums to 1. Right: the likelihood of θ for the "
-           "slider's k heads, a shaded curve over θ with a dot at the slider's θ, a dashed line at θ "
-           "and a dotted line at its maximum k/n.")
+           "the slider's θ, a distribution that sums to 1; the bar of the observed k is hatched. Right: "
+           "the likelihood of θ for the slider's k heads, a shaded curve over θ whose area is printed in "
+           "the title, with a dot at the slider's θ (the hatched bar's height), a dashed line at θ and a "
+           "dotted line at the best θ = k/n.")
 
-    def __init__(self):
-        self.fig, (left, right) = plots.new_figure(2, width=9.0, height=3.2)
+    def __init__(self, start: dict | None = None):
+        from matplotlib.patches import Patch
+
+        self.fig, (left, right) = plots.new_figure(2, width=9.5, height=3.4)
+        self.left, self.right, self.live = left, right, None
         ks = np.arange(N_MAX + 1)
         self.bars = left.bar(ks, np.zeros(N_MAX + 1), color=plots.BLUE)
-        left.set_xlim(-0.7, N_MAX + 0.7)
-        left.set_ylim(0, 1)
         left.set_xlabel("k, the number of heads")
         left.set_ylabel("p(k | θ, n)")
-        left.set_title("θ fixed, k varies: a distribution")
-        self.sum_text = left.text(0.97, 0.95, "", transform=left.transAxes, ha="right", va="top",
-                                  bbox={"facecolor": "white", "edgecolor": "none"})
+        self.left_title = left.set_title(" \n ", fontsize=10)
         self.curve, = right.plot(THETA_GRID, np.zeros_like(THETA_GRID), color=plots.ORANGE, lw=2)
         self.fill = right.fill_between(THETA_GRID, 0, np.zeros_like(THETA_GRID), color=plots.ORANGE, alpha=0.25)
-        self.at, = right.plot([], [], "o", color=plots.RED, ms=7)
-        self.theta_line = right.axvline(0.3, color=plots.GREY, ls="--", lw=1, label="θ (slider)")
-        self.mle_line = right.axvline(0.3, color=plots.GREEN, ls=":", lw=1.5, label="k / n (maximum)")
-        right.legend(handles=[self.theta_line, self.mle_line], loc="upper left", fontsize=8, frameon=False)
+        self.at, = right.plot([], [], "o", color=plots.RED, ms=7, label="p(k | θ): the same number\nas the red bar's height")
+        self.theta_line = right.axvline(0.5, color=plots.GREY, ls="--", lw=1.2, label="the θ you picked")
+        self.mle_line = right.axvline(0.7, color=plots.GREEN, ls=":", lw=2, label="the best θ = k / n")
+        observed = Patch(facecolor=plots.RED, edgecolor="white", hatch="//", label="the observed k (left)")
+        right.legend(handles=[observed, self.at, self.theta_line, self.mle_line], loc="upper left",
+                     bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         right.set_xlim(0, 1)
-        right.set_ylim(0, 1)
         right.set_xlabel("θ, the probability of heads")
         right.set_ylabel("L(θ | k, n)")
-        right.set_title("k fixed, θ varies: a likelihood")
-        self.area_text = right.text(0.97, 0.95, "", transform=right.transAxes, ha="right", va="top",
-                                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
-        self.artists = [*self.bars, self.sum_text, self.curve, self.fill, self.at,
-                        self.theta_line, self.mle_line, self.area_text]
+        self.right_title = right.set_title(" \n ", fontsize=10)
+        self.limits = None
+        self._set_limits(view_limits(two_views(**(start or WIDGET_START))))
+        self.artists = [*self.bars, self.left_title, self.curve, self.fill, self.at,
+                        self.theta_line, self.mle_line, self.right_title]
+
+    def _set_limits(self, limits: tuple) -> None:
+        if limits == self.limits:
+            return
+        self.limits = limits
+        n, bar_top, curve_top = limits
+        self.left.set_xlim(-0.7, n + 0.7)
+        self.left.set_ylim(0, bar_top)
+        self.right.set_ylim(0, curve_top)
+        if self.live is not None:
+            self.live.invalidate()  # limits are part of the cached background
 
     def update(self, r: dict) -> None:
+        self._set_limits(view_limits(r))
         for kk, bar in enumerate(self.bars):
             used = kk <= r["n"]
             bar.set_visible(used)
             bar.set_height(r["probs"][kk] if used else 0.0)
-            bar.set_color(plots.RED if kk == r["k"] else plots.BLUE)  # the observed k
-        self.sum_text.set_text(f"bars sum to {r['sum']:.4f}")
+            observed = kk == r["k"]
+            bar.set_facecolor(plots.RED if observed else plots.BLUE)
+            bar.set_edgecolor("white" if observed else plots.BLUE)  # the hatch is drawn in the edge colour
+            bar.set_hatch("//" if observed else "")
+        self.left_title.set_text(f"θ = {r['theta']:.2f} fixed, k varies: a distribution\n"
+                                 f"the bars sum to {r['sum']:.4f}")
         self.curve.set_ydata(r["curve"])
         self.fill.set_verts([np.column_stack([np.r_[THETA_GRID, THETA_GRID[::-1]],
                                               np.r_[r["curve"], np.zeros_like(THETA_GRID)]])])
         self.at.set_data([r["theta"]], [r["at_theta"]])  # the same number as the red bar
         self.theta_line.set_xdata([r["theta"], r["theta"]])
         self.mle_line.set_xdata([r["mle"], r["mle"]])
-        self.area_text.set_text(f"area = {r['area']:.4f}")
+        self.right_title.set_text(f"k = {r['k']} of n = {r['n']} fixed, θ varies: a likelihood\n"
+                                  f"the area under it is {r['area']:.4f}")
 
 
 def describe_two_views(r: dict) -> str:
     """The readout under the two panels."""
     return (f"θ = {r['theta']:.2f}, n = {r['n']}, k = {r['k']} · the bars sum to {r['sum']:.4f} · "
             f"p(k={r['k']} | θ) = {r['at_theta']:.4f} (red bar = red dot)<br>"
-            f"area under the likelihood = {r['area']:.4f} · maximum at θ = k/n = {r['mle']:.4f}")
+            f"area under the likelihood = {r['area']:.4f} · the best θ is k/n = {r['mle']:.4f}")
 
 
 def two_views_widget():
@@ -262,13 +232,15 @@ def two_views_widget():
     import traitlets
 
     from ..widgets import Lesson, slider
-    theta = slider(0.3, 0.0, 1.0, 0.01, "θ (bias)")
-    n = slider(10, 1, N_MAX, 1, "n flips", integer=True)
-    k = slider(3, 0, 10, 1, "k heads", integer=True)
+    theta = slider(WIDGET_START["theta"], 0.0, 1.0, 0.01, "θ (bias)")
+    n = slider(WIDGET_START["n"], 1, N_MAX, 1, "n flips", integer=True)
+    k = slider(WIDGET_START["k"], 0, WIDGET_START["n"], 1, "k heads", integer=True)
     # linked before the Lesson observes n: lowering n first clamps k to at most n
     traitlets.dlink((n, "value"), (k, "max"))
-    lesson = Lesson({"theta": theta, "n": n, "k": k}, two_views, TwoViewsView(), describe_two_views,
+    view = TwoViewsView()
+    lesson = Lesson({"theta": theta, "n": n, "k": k}, two_views, view, describe_two_views,
                     title="probability vs likelihood for a coin")
+    view.live = lesson.live
     # the static edition's grid (tools/frames.py): θ in tenths, n = 10, 20, 30, every k <= n
     lesson.static_grid = {"theta": (0.0, 1.0, 0.1), "n": (10, N_MAX, 10), "k": (0, N_MAX, 1)}
     return lesson
@@ -311,17 +283,6 @@ def check_which_is_which(answer) -> checks.Verdict:
     return checks.Verdict("wrong", f"{len(wrong)} of 4 need another look. Hint for {key}: {WHY[key]}")
 
 
-def check_mle_theta(answer, flips) -> checks.Verdict:
-    """Exercise: the maximum-likelihood θ (probability of heads) for a sequence of flips."""
-    k, n = flips_to_counts(flips)
-    mle = k / n
-    return checks.check_number(answer, mle, mistakes={
-        "that is the fraction of tails; θ is the probability of heads": 1 - mle,
-        "that is (k + 1) / (n + 2), the posterior mean under a uniform prior, not the MLE": (k + 1) / (n + 2),
-        "that is the number of heads k; divide by the number of flips n": k,
-    }, hint="count the heads and divide by the number of flips")
-
-
 def check_log_likelihood(answer, flips, theta) -> checks.Verdict:
     """Exercise: the log-likelihood (nats) of a sequence of flips at a given θ."""
     k, n = flips_to_counts(flips)
@@ -337,11 +298,119 @@ def check_log_likelihood(answer, flips, theta) -> checks.Verdict:
     }, hint="add log θ for every head and log(1 − θ) for every tail")
 
 
-def check_area(answer, k, n) -> checks.Verdict:
-    """Exercise: the area under the likelihood curve L(θ | k, n) over θ in [0, 1], which is 1 / (n + 1)."""
-    k, n = _counts(k, n)
-    exact = 1 / (n + 1)  # ∫ C(n,k) θ^k (1-θ)^(n-k) dθ = C(n,k) · B(k+1, n-k+1) = 1/(n+1)
-    return checks.check_number(answer, exact, mistakes={
+def sequence_area(flips) -> float:
+    """The area under θ ↦ θ^k (1 − θ)^(n − k) over [0, 1], the likelihood of one exact sequence.
+
+    It is the Beta function B(k + 1, n − k + 1) = k! (n − k)! / (n + 1)!: the binomial
+    likelihood's area, 1 / (n + 1), divided by C(n, k).
+    """
+    k, n = flips_to_counts(flips)
+    return math.exp(math.lgamma(k + 1) + math.lgamma(n - k + 1) - math.lgamma(n + 2))
+
+
+def check_sequence_area(answer, flips) -> checks.Verdict:
+    """Exercise: the area under the likelihood of one exact sequence of flips, over θ in [0, 1]."""
+    k, n = flips_to_counts(flips)
+    peak = (k / n) ** k * (1 - k / n) ** (n - k)
+    return checks.check_number(answer, sequence_area(flips), mistakes={
+        "that is the area for k heads in any order (the binomial, with C(n, k)); this likelihood is of one "
+        "exact sequence, which leaves C(n, k) out: divide by C(n, k)": 1 / (n + 1),
         "a likelihood is not a distribution over θ: its area need not be 1": 1.0,
-        "that is 1 / n; count the possible values of k (0..n), there are n + 1": 1 / n if n else math.inf,
-    }, hint="integrate the likelihood numerically on a fine θ grid (lesson.area)")
+        "that is the height of the curve at its peak θ = k/n, not the area under it": peak,
+    }, hint="integrate θ^k (1 − θ)^(n − k) numerically on a fine θ grid (lesson.area), or use section 2")
+
+
+# --- the applied exercise: fit a die by gradient descent ---------------------------------------
+
+DIE_TOL = 1e-3    # softmax(logits) within this of the frequencies counts / n: fitted
+DIE_CLOSE = 2e-2  # within this: on the way, not there yet
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def check_die_fit(logits, counts) -> checks.Verdict:
+    """Exercise: logits whose softmax is the maximum-likelihood die for the counts (their frequencies)."""
+    if checks.unanswered(logits):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    c = validate.as_array(counts, "counts")
+    try:
+        z = np.asarray(validate.to_numpy(logits), dtype=np.float64)
+    except (TypeError, ValueError):
+        return checks.Verdict("wrong", f"expected a tensor of {c.size} logits, one per face; got {logits!r}")
+    if z.shape != c.shape:
+        return checks.Verdict("wrong", f"expected {c.size} logits, one per face (shape {list(c.shape)}); "
+                                       f"got shape {list(z.shape)}")
+    if not np.all(np.isfinite(z)):
+        return checks.Verdict("wrong", "your logits contain nan or inf: the learning rate may be too large")
+    q, freq = _softmax(z), c / c.sum()
+    gap = float(np.max(np.abs(q - freq)))
+    shown = np.array2string(q, precision=4, separator=", ")
+    if gap <= DIE_TOL:
+        return checks.Verdict("correct", f"softmax(logits) = {shown}: the frequencies counts / n, to {DIE_TOL}")
+    mistakes = {
+        "your softmax is uniform: the logits never moved. Update them in place inside torch.no_grad() "
+        "(logits -= lr * logits.grad), and run the loop": np.full_like(c, 1 / c.size),
+        "those look like probabilities; softmax reads its input as logits (log-probabilities up to a constant), "
+        "so softmax(probabilities) is not those probabilities": _softmax(freq),
+        "softmax(counts) is not counts / n: logits are log-probabilities up to a constant, "
+        "so the counts would have to enter as log counts": _softmax(c),
+        "the most frequent face got the smallest probability: you climbed the NLL; step against the "
+        "gradient (logits -= lr * grad)": _softmax(-np.log(c)),
+    }
+    for hint, wrong_q in mistakes.items():
+        if np.max(np.abs(q - wrong_q)) <= DIE_TOL:
+            return checks.Verdict("wrong", f"softmax(logits) = {shown}. Hint: {hint}")
+    if gap <= DIE_CLOSE:
+        return checks.Verdict("close", f"softmax(logits) = {shown} is within {gap:.4f} of the frequencies: "
+                                       "not converged yet; run more steps or use a larger learning rate")
+    return checks.Verdict("wrong", f"softmax(logits) = {shown} is {gap:.4f} away from the maximum-likelihood "
+                                   "die. Hint: minimise the mean NLL per roll, -(counts · log_softmax(logits)).sum() "
+                                   "/ counts.sum()")
+
+
+def die_nll_after_steps(counts, steps: int, lr: float) -> dict:
+    """Gradient descent on the mean NLL per roll from zero logits (a fair die): the loss after `steps` updates.
+
+    Also the loss before the last update and the lowest possible loss (at the frequencies), for the hints.
+    """
+    import torch
+
+    c = torch.as_tensor(validate.as_array(counts, "counts"), dtype=torch.float64)  # [6]
+    if steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1; got {steps}")
+    logits = torch.zeros_like(c, requires_grad=True)
+    for _ in range(steps):
+        nll = -(c * torch.log_softmax(logits, dim=-1)).sum() / c.sum()
+        before_last = nll.item()
+        logits.grad = None
+        nll.backward()
+        with torch.no_grad():
+            logits -= lr * logits.grad
+    with torch.no_grad():
+        after = (-(c * torch.log_softmax(logits, dim=-1)).sum() / c.sum()).item()
+    freq = c / c.sum()
+    return {"after": after, "before_last": before_last, "lowest": float(-(freq * freq.log()).sum()),
+            "start": math.log(c.numel()), "n": float(c.sum())}
+
+
+def check_nll_after_steps(answer, counts, steps: int = 5, lr: float = 1.0) -> checks.Verdict:
+    """Exercise: the mean NLL per roll after exactly `steps` updates at learning rate `lr` from a fair die."""
+    r = die_nll_after_steps(counts, steps, lr)
+    one_more = die_nll_after_steps(counts, steps + 1, lr)["after"]
+    mistakes = {
+        f"that is the loss after {steps + 1} updates; stop after exactly {steps}": one_more,
+        f"that is the loss computed before the last update (after {steps - 1} updates): the loop's `nll` "
+        f"is one step behind; compute the loss once more after the loop": r["before_last"],
+        "that is the loss of the fair-die start: the logits never moved. Update them in place inside "
+        "torch.no_grad() (logits -= lr * logits.grad)": r["start"],
+        f"that is the lowest possible loss, at the frequencies; after {steps} updates the loop is not there yet": r["lowest"],
+        "that is the summed NLL over all rolls; the mean divides by the number of rolls": r["after"] * r["n"],
+        "that is in bits; the course works in nats (natural log)": r["after"] / math.log(2),
+    }
+    # every loss on the way lies between 1.69 and 1.79 nats, so "close" is kept to 0.1 %, not the usual 1 %
+    return checks.check_number(answer, r["after"], tol=1e-4, close=1e-3, mistakes=mistakes,
+                               hint=f"start from zero logits, make exactly {steps} updates at learning rate {lr} "
+                                    "on the mean NLL per roll, then compute the mean NLL of the updated logits")

@@ -1,11 +1,12 @@
-"""Lesson 00 (start_here): the surprise -log q of an outcome you gave probability q, as a widget."""
+"""Lesson 00 (start_here): the surprise -log q of an outcome you gave probability q, as a widget, and its exercise."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from .. import plots
+from .. import checks, plots
+from ..validate import to_numpy
 
 Q_MIN = 0.01  # the slider's lowest belief; at q = 0 the surprise is infinite
 
@@ -53,3 +54,70 @@ def surprise_widget():
     from ..widgets import Lesson, slider
     return Lesson({"q": slider(0.25, Q_MIN, 1.0, 0.01, "belief q")}, surprise_of,
                   SurpriseView(), describe_surprise, title="surprise of an outcome")
+
+
+# --- exercise: the belief that is least surprised by a sequence of coin flips ----------------
+
+def _heads_and_tails(flips: str) -> tuple[int, int]:
+    if not isinstance(flips, str) or not flips or set(flips) - {"H", "T"}:
+        raise ValueError(f"flips must be a non-empty string of H and T; got {flips!r}")
+    return flips.count("H"), flips.count("T")
+
+
+def total_surprise_bits(q_heads: float, flips: str) -> float:
+    """The summed surprise, in bits, of the flips to a belief q(H) = q_heads, q(T) = 1 - q_heads.
+
+    inf when a side that happened was given probability 0.
+    """
+    heads, tails = _heads_and_tails(flips)
+    if not 0 <= q_heads <= 1:
+        raise ValueError(f"q_heads must be a probability in [0, 1]; got {q_heads}")
+
+    def part(count, q):
+        if count == 0:
+            return 0.0
+        return math.inf if q == 0 else -count * math.log2(q)
+
+    return part(heads, q_heads) + part(tails, 1 - q_heads)
+
+
+BELIEF_TOL = 0.001  # bits above the least possible total that still count as "found it"
+BELIEF_CLOSE = 0.05  # bits: near the least possible total, not at it
+
+
+def check_least_surprised_belief(answer, flips: str) -> checks.Verdict:
+    """Exercise: the belief q(H) whose total surprise on the flips is smallest, judged by that total."""
+    if checks.unanswered(answer):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
+    try:
+        arr = np.asarray(to_numpy(answer), dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.size != 1 or not math.isfinite(float(arr.reshape(-1)[0])):
+        return checks.Verdict("wrong", f"expected one number, your belief q(H); got {answer!r}")
+    q = float(arr.reshape(-1)[0])
+    heads, tails = _heads_and_tails(flips)
+    if not 0 <= q <= 1:
+        hint = " (that looks like a count of heads; a belief is a probability)" if q > 1 else ""
+        return checks.Verdict("wrong", f"q = {q:.4f} is not a probability: a belief is between 0 and 1{hint}")
+    best_q = heads / (heads + tails)
+    total, least = total_surprise_bits(q, flips), total_surprise_bits(best_q, flips)
+    said = f"q(H) = {q:.4f} gives a total surprise of {total:.4f} bits"
+    if math.isinf(total):
+        side = "tail" if q == 1 else "head"
+        return checks.Verdict("wrong", f"{said}. Hint: a {side} happened, and you gave it probability 0: "
+                                       "-log 0 is infinite; never rule out what can happen")
+    if total <= least + BELIEF_TOL:
+        return checks.Verdict("correct", f"{said}, the least any belief can give on these {heads + tails} flips "
+                                           f"(to within {BELIEF_TOL} bits)")
+    if abs(q - 0.5) < 1e-9:
+        return checks.Verdict("wrong", f"{said}: 1 bit a flip. Hint: a fair-coin belief ignores what you "
+                                       "saw; these flips were not half heads")
+    if abs(q - (1 - best_q)) < 1e-3:
+        return checks.Verdict("wrong", f"{said}. Hint: that is the fraction of tails; q(H) is your "
+                                       "probability of heads")
+    if total <= least + BELIEF_CLOSE:
+        return checks.Verdict("close", f"{said}: near the least possible, not at it; try values close by")
+    side = "larger" if q < best_q else "smaller"
+    return checks.Verdict("wrong", f"{said}. Hint: try {side} values of q(H) and keep the one with the "
+                                   "smallest total")

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from helpers.lessons import likelihood_vs_probability as lesson
+from tests.checker_contract import Table, number_forms
 
 FLIPS = "HHTHHTHHHTHTHHHH"
-
 
 
 @pytest.mark.parametrize("n,theta", [(1, 0.5), (10, 0.3), (25, 0.93), (7, 0.0), (7, 1.0)])
@@ -54,33 +54,10 @@ def test_flips_to_counts():
 
 
 @pytest.mark.parametrize("k,n", [(1, 4), (7, 10), (12, 20), (99, 100)])
-def test_three_mles_agree(k, n):
+def test_closed_form_mle_is_the_top_of_the_likelihood(k, n):
     assert lesson.mle_closed_form(k, n) == k / n
-    assert lesson.mle_grid(k, n) == pytest.approx(k / n, abs=1e-3)
-    gd = lesson.mle_gradient_descent(k, n, steps=2000, lr=2.0)
-    assert gd["theta"] == pytest.approx(k / n, abs=1e-4)
-    assert gd["nll"][-1] <= gd["nll"][0] and np.all((gd["thetas"] > 0) & (gd["thetas"] < 1))
-
-
-def test_gradient_descent_is_seeded_and_its_nll_matches_torch_bce():
-    a, b = lesson.mle_gradient_descent(7, 10, seed=3), lesson.mle_gradient_descent(7, 10, seed=3)
-    assert a["theta"] == b["theta"]
-    # the mean NLL per flip is the binary cross-entropy of θ against the flips
-    theta = torch.tensor(a["thetas"][-1], dtype=torch.float64)
-    flips = torch.tensor([1.0] * 7 + [0.0] * 3, dtype=torch.float64)
-    bce = torch.nn.functional.binary_cross_entropy(theta.expand(10), flips).item()
-    assert a["nll"][-1] == pytest.approx(bce)
-
-
-def test_product_underflows_but_log_sum_does_not():
-    flips = (np.random.default_rng(0).random(2000) < 0.3).astype(int)
-    r = lesson.product_vs_log_sum(flips, 0.3)
-    k = flips.sum()
-    assert r["product"] == 0.0 and math.isfinite(r["log_sum"])
-    assert r["log_sum"] == pytest.approx(k * math.log(0.3) + (2000 - k) * math.log(0.7))
-    probs = np.where(flips == 1, 0.3, 0.7)
-    assert np.prod(probs[: r["first_zero"] - 1]) > 0 and np.prod(probs[: r["first_zero"]]) == 0
-    assert lesson.product_vs_log_sum([1, 0, 1], 0.5)["first_zero"] is None
+    grid = lesson.THETA_GRID
+    assert grid[np.argmax(lesson.log_binomial_pmf(k, n, grid))] == pytest.approx(k / n, abs=1e-3)
 
 
 def test_uniform_prior_posterior_is_rescaled_likelihood_and_beta():
@@ -101,8 +78,9 @@ def test_a_prior_moves_the_peak_less_as_data_grow():
     assert abs(large - 0.7) < abs(small - 0.7)
 
 
-def test_two_views_numbers():
-    r = lesson.two_views(theta=0.5, n=20, k=14)
+def test_two_views_numbers_at_the_widget_start_where_theta_is_not_the_best():
+    r = lesson.two_views()
+    assert (r["theta"], r["n"], r["k"]) == (0.5, 20, 14) and r["theta"] != r["mle"]
     assert r["sum"] == pytest.approx(1.0) and r["area"] == pytest.approx(1 / 21, rel=1e-4)
     assert r["at_theta"] == pytest.approx(math.comb(20, 14) / 2 ** 20)
     assert r["probs"][14] == r["at_theta"] and r["mle"] == 0.7
@@ -136,34 +114,6 @@ def test_check_which_is_which():
     assert lesson.check_which_is_which("likelihood").status == "wrong"
 
 
-def test_check_mle():
-    k, n = FLIPS.count("H"), len(FLIPS)
-    assert lesson.check_mle_theta(k / n, FLIPS).status == "correct"
-    assert "fraction of tails" in lesson.check_mle_theta(1 - k / n, FLIPS).detail
-    assert "posterior mean" in lesson.check_mle_theta((k + 1) / (n + 2), FLIPS).detail
-    assert "number of heads" in lesson.check_mle_theta(k, FLIPS).detail
-    assert lesson.check_mle_theta(..., FLIPS).status == "unanswered"
-
-
-def test_check_log_likelihood():
-    k, n = FLIPS.count("H"), len(FLIPS)
-    seq = sum(math.log(0.7 if c == "H" else 0.3) for c in FLIPS)
-    assert lesson.check_log_likelihood(seq, FLIPS, 0.7).status == "correct"
-    with_comb = seq + math.log(math.comb(n, k))
-    assert "log C(n, k)" in lesson.check_log_likelihood(with_comb, FLIPS, 0.7).detail
-    assert "base 10" in lesson.check_log_likelihood(seq / math.log(10), FLIPS, 0.7).detail
-    assert "negative log-likelihood" in lesson.check_log_likelihood(-seq, FLIPS, 0.7).detail
-    assert "swapped" in lesson.check_log_likelihood(k * math.log(0.3) + (n - k) * math.log(0.7), FLIPS, 0.7).detail
-    assert lesson.check_log_likelihood(None, FLIPS, 0.7).status == "unanswered"
-
-
-def test_check_area():
-    assert lesson.check_area(lesson.area(lesson.likelihood(lesson.THETA_GRID, 1, 4)), 1, 4).status == "correct"
-    assert "not a distribution" in lesson.check_area(1.0, 1, 4).detail
-    assert "n + 1" in lesson.check_area(0.25, 1, 4).detail
-    assert lesson.check_area(..., 1, 4).status == "unanswered"
-
-
 @pytest.mark.parametrize("call,match", [
     (lambda: lesson.binomial_pmf(11, 10, 0.5), r"k = 11 heads is impossible in n = 10 flips"),
     (lambda: lesson.binomial_pmf(-1, 10, 0.5), r"k \(the number of heads\) must be a whole number >= 0"),
@@ -175,21 +125,135 @@ def test_check_area():
     (lambda: lesson.binomial_pmf(2, 10, float("nan")), r"must be in \[0, 1\]"),
     (lambda: lesson.binomial_pmf(2, 10, "half"), r"theta \(the probability of heads\) must be numbers"),
     (lambda: lesson.mle_closed_form(0, 0), r"n = 0 flips"),
-    (lambda: lesson.mle_grid(3, 2), r"impossible"),
-    (lambda: lesson.mle_gradient_descent(3, 10, lr=0), r"lr \(the learning rate\) must be > 0"),
-    (lambda: lesson.mle_gradient_descent(3, 10, steps=0), r"steps must be a whole number >= 1"),
+    (lambda: lesson.mle_closed_form(3, 2), r"impossible"),
     (lambda: lesson.flips_to_counts("HTX"), r"H and T only; found 'X'"),
     (lambda: lesson.flips_to_counts(""), r"flips is empty"),
     (lambda: lesson.flips_to_counts([0, 2]), r"0 \(tails\) and 1 \(heads\)"),
-    (lambda: lesson.sequence_probabilities([[0, 1]], 0.5), r"1-D sequence of 0 \(tails\) and 1"),
     (lambda: lesson.area([1, 2], [0, 1, 2]), r"values has shape \[2\] but grid has shape \[3\]"),
     (lambda: lesson.posterior(3, 10, prior=[1.0, 2.0]), r"prior has shape \[2\]"),
     (lambda: lesson.posterior(3, 10, prior=-np.ones(1001)), r"prior must be a density"),
     (lambda: lesson.posterior(3, 10, prior=np.zeros(1001)), r"prior × likelihood is 0 everywhere"),
     (lambda: lesson.two_views(0.5, 31, 3), r"n = 31 is more flips than the widget draws"),
     (lambda: lesson.two_views(0.5, 5, 6), r"k = 6 heads is impossible"),
-    (lambda: lesson.check_mle_theta(0.5, "HHQ"), r"H and T only"),
+    (lambda: lesson.check_sequence_area(0.5, "HHQ"), r"H and T only"),
 ])
 def test_bad_input_raises_a_clear_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_views_axes_follow_n_and_the_heights():
+    widget = lesson.two_views_widget()
+    view = widget.view
+    assert view.left.get_xlim() == (-0.7, 20.7)
+    widget.controls["n"].value = 5
+    assert view.left.get_xlim() == (-0.7, 5.7)
+    assert view.left.get_ylim()[1] >= 0.9 * max(b.get_height() for b in view.bars)
+    widget.controls["theta"].value = 1.0     # one bar of height 1: the bar axis grows to hold it
+    assert view.left.get_ylim()[1] == 1.1
+    assert max(view.curve.get_ydata()) < view.right.get_ylim()[1]
+
+
+def test_the_picked_theta_and_the_best_theta_are_two_lines():
+    widget = lesson.two_views_widget()
+    assert widget.view.theta_line.get_xdata()[0] == 0.5 and widget.view.mle_line.get_xdata()[0] == 0.7
+    observed = widget.view.bars[14]
+    assert observed.get_hatch() == "//" and not widget.view.bars[13].get_hatch()
+
+
+# --- the sequence-area and die exercises ------------------------------------------------------
+
+def test_sequence_area_is_the_binomial_area_over_c_n_k():
+    for flips in ("THTT", "HHTHHTHHHTHTHHHH", "H"):
+        k, n = lesson.flips_to_counts(flips)
+        seq = lesson.THETA_GRID ** k * (1 - lesson.THETA_GRID) ** (n - k)
+        assert lesson.sequence_area(flips) == pytest.approx(lesson.area(seq), rel=1e-4)
+        assert lesson.sequence_area(flips) == pytest.approx(1 / ((n + 1) * math.comb(n, k)))
+
+
+COUNTS = torch.tensor([4.0, 9.0, 6.0, 3.0, 12.0, 6.0], dtype=torch.float64)  # the lesson's die
+
+
+def _fit_die(steps, lr=2.0, sign=1.0):
+    logits = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    for _ in range(steps):
+        nll = -(COUNTS * torch.log_softmax(logits, -1)).sum() / COUNTS.sum()
+        logits.grad = None
+        nll.backward()
+        with torch.no_grad():
+            logits -= sign * lr * logits.grad
+    return logits
+
+
+def test_gradient_descent_reaches_the_frequencies_and_a_short_run_is_close():
+    assert lesson.check_die_fit(_fit_die(500), COUNTS).status == "correct"
+    v = lesson.check_die_fit(_fit_die(8), COUNTS)
+    assert v.status == "close" and "not converged" in v.detail
+    v = lesson.check_die_fit(_fit_die(500, sign=-1.0), COUNTS)   # gradient ascent
+    assert v.status == "wrong"
+    v = lesson.check_die_fit(torch.full((6,), float("nan")), COUNTS)
+    assert v.status == "wrong" and "nan" in v.detail
+    v = lesson.check_die_fit(torch.zeros(5), COUNTS)
+    assert v.status == "wrong" and "one per face" in v.detail
+
+
+def test_nll_after_five_updates_is_the_reference_run_and_its_neighbours_are_hinted():
+    r = lesson.die_nll_after_steps(COUNTS, 5, 1.0)
+    logits = _fit_die(5, lr=1.0)
+    by_hand = (-(COUNTS * torch.log_softmax(logits, -1)).sum() / COUNTS.sum()).item()
+    assert r["after"] == pytest.approx(by_hand, abs=1e-12)
+    assert r["lowest"] < r["after"] < r["before_last"] < r["start"] == pytest.approx(math.log(6))
+    with pytest.raises(ValueError, match="steps must be"):
+        lesson.die_nll_after_steps(COUNTS, 0, 1.0)
+
+
+NLL_5 = lesson.die_nll_after_steps(COUNTS, 5, 1.0)
+FREQ = COUNTS / COUNTS.sum()
+RIGHT_LOGITS = torch.log(FREQ)
+RIGHT_DICT = {"a": "probability", "b": "likelihood", "c": "both", "d": "probability"}
+
+CHECKER_TABLES = [
+    Table(lesson.check_which_is_which,
+          right=[RIGHT_DICT, {k.upper(): v.upper() for k, v in RIGHT_DICT.items()},
+                 {k: f" {v} " for k, v in RIGHT_DICT.items()}],
+          mistakes={"the parameter θ varies": RIGHT_DICT | {"b": "probability"},
+                    "it needs a prior": RIGHT_DICT | {"d": "likelihood"},
+                    "one number is both": RIGHT_DICT | {"c": "probability"},
+                    "the outcome k varies": RIGHT_DICT | {"a": "likelihood"},
+                    "missing c": {"a": "probability", "b": "likelihood", "d": "probability"},
+                    "is not one of": RIGHT_DICT | {"a": "chance"}},
+          wrong=[{k: "likelihood" for k in RIGHT_DICT}, {k: "both" for k in RIGHT_DICT}, "likelihood"]),
+    Table(lesson.check_log_likelihood, args=(FLIPS,), kwargs={"theta": 0.7},
+          right=number_forms(12 * math.log(0.7) + 4 * math.log(0.3)),
+          mistakes={"log C(n, k)": 12 * math.log(0.7) + 4 * math.log(0.3) + math.log(math.comb(16, 12)),
+                    "log base 10": (12 * math.log(0.7) + 4 * math.log(0.3)) / math.log(10),
+                    "negative log-likelihood": -(12 * math.log(0.7) + 4 * math.log(0.3)),
+                    "take the log": 0.7 ** 12 * 0.3 ** 4,
+                    "heads and tails swapped": 12 * math.log(0.3) + 4 * math.log(0.7)},
+          wrong=[12 * math.log(0.75) + 4 * math.log(0.25), -9.0, math.log(0.7) + math.log(0.3)]),
+    Table(lesson.check_sequence_area, args=("THTT",),
+          right=number_forms(1 / 20) + [lesson.area(lesson.THETA_GRID * (1 - lesson.THETA_GRID) ** 3)],
+          mistakes={"that is the area for k heads in any order": 1 / 5,
+                    "its area need not be 1": 1.0,
+                    "the height of the curve at its peak": 0.25 * 0.75 ** 3},
+          wrong=[0.25, 1 / 16, 0.0625 * 0.75, 1 / 30]),
+    Table(lesson.check_nll_after_steps, args=(COUNTS,), kwargs={"steps": 5, "lr": 1.0},
+          right=number_forms(NLL_5["after"]),
+          mistakes={"before the last update": NLL_5["before_last"],
+                    "after 6 updates": lesson.die_nll_after_steps(COUNTS, 6, 1.0)["after"],
+                    "the logits never moved": math.log(6),
+                    "the lowest possible loss": NLL_5["lowest"],
+                    "summed NLL over all rolls": NLL_5["after"] * 40,
+                    "that is in bits": NLL_5["after"] / math.log(2)},
+          wrong=[1.7, 1.75, lesson.die_nll_after_steps(COUNTS, 5, 2.0)["after"],
+                 lesson.die_nll_after_steps(COUNTS, 5, 0.5)["after"]]),
+    Table(lesson.check_die_fit, args=(COUNTS,),
+          right=[RIGHT_LOGITS, RIGHT_LOGITS.numpy(), RIGHT_LOGITS.tolist(), RIGHT_LOGITS + 3.0,
+                 RIGHT_LOGITS.float(), _fit_die(500), torch.log(COUNTS)],
+          mistakes={"your softmax is uniform": torch.zeros(6, dtype=torch.float64),
+                    "those look like probabilities": FREQ,
+                    "softmax(counts) is not counts / n": COUNTS,
+                    "you climbed the NLL": -torch.log(COUNTS)},
+          wrong=[torch.log(FREQ + 0.05), torch.log(torch.tensor([4.0, 9.0, 6.0, 3.0, 6.0, 12.0])),
+                 torch.tensor([0.0, 1.0, 0.0, -1.0, 2.0, 0.0])]),
+]
