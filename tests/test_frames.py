@@ -13,6 +13,7 @@ from PIL import Image
 
 from helpers import plots, widgets
 from helpers.lessons import likelihood_vs_probability as likelihood
+from helpers.lessons.likelihood_vs_probability import views as likelihood_views
 from helpers.lessons import log_softmax_and_shapes as softmax
 from helpers.lessons import mm_surprise_game as mm
 from helpers.lessons import start_here
@@ -75,7 +76,9 @@ def test_two_sliders_are_thinned_through_the_saved_value_within_the_budget():
     grid = frames.grid_for(lesson)
     sizes = [len(g["values"]) for g in grid.values()]
     assert all(n <= frames.AXIS_MAX[2] for n in sizes) and np.prod(sizes) <= frames.MAX_FRAMES
-    for name, g in grid.items():
+    sliders = {name: g for name, g in grid.items() if not hasattr(lesson.controls[name], "options")}  # buttons: every option
+    assert len(sliders) == 2
+    for name, g in sliders.items():
         assert lesson.controls[name].value in g["values"]  # the saved setting is a grid point
         assert np.allclose(np.diff(g["values"]), g["step"])  # evenly spaced: the slider steps through it
 
@@ -149,20 +152,20 @@ class _Flat:
 
 def test_a_setting_the_links_forbid_snaps_to_where_the_live_widget_goes(tmp_path):
     lesson = likelihood.two_views_widget()
-    lesson.static_grid = {"theta": (0.3, 0.5, 0.1), "n": (10, 20, 10), "k": (0, 12, 1)}  # fewer frames
+    lesson.static_grid = {"theta": (0.3, 0.5, 0.1), "n": (10, 20, 10), "k": (0, 14, 1)}  # fewer frames
     desc, _ = describe(lesson, tmp_path)
     sizes = [len(c["values"]) for c in desc["controls"]]
     theta, n, k = [c["values"] for c in desc["controls"]]
-    assert sizes == [3, 2, 13]
+    assert sizes == [3, 2, 15]
 
     def flat(i, j, m):
         return (i * sizes[1] + j) * sizes[2] + m
 
     asked, landed = flat(2, 0, 12), flat(2, 0, 10)  # θ 0.5, n 10, k 12 -> k clamps to n = 10
     assert desc["snap"][asked] == landed and desc["frame_of"][asked] == desc["frame_of"][landed]
-    assert len(desc["snap"]) == 3 * 2 and len(desc["frames"]) == 3 * (11 + 13)  # k = 11, 12 when n = 10
+    assert len(desc["snap"]) == 3 * 4 and len(desc["frames"]) == 3 * (11 + 15)  # k = 11..14 when n = 10
     r = likelihood.two_views(theta=theta[2], n=n[0], k=k[10])
-    assert desc["readouts"][desc["readout_of"][asked]] == likelihood.describe_two_views(r)
+    assert desc["readouts"][desc["readout_of"][asked]] == likelihood_views.describe_two_views(r)
 
 
 def test_a_setting_the_code_rejects_is_a_clear_build_error(tmp_path):

@@ -13,7 +13,7 @@ and its other modules hold parts by job (`views.py`: figures and readouts).
 
     00 start_here                              surprise widget
     01 log_softmax_and_shapes                  softmax temperature widget
-    02 likelihood_vs_probability               binomial likelihood, three MLEs, the two-views widget
+    02 likelihood_vs_probability/              binomial likelihood, three MLEs, the two-views widget (views.py)
     03 nll_and_cross_entropy                   the gradient widget, the toy data, the exercise checkers
     04 mm_surprise_game/                       the M&M surprise game (views.py: figures; exercises.py: checkers)
     05 initialization_and_loss_estimation      the character MLP, initializations, the output-scale widget
