@@ -465,3 +465,34 @@ def test_the_temperature_direction_follows_the_fitted_temperature():
 def test_the_long_temperature_verdict_reports_the_validation_nll():
     verdict = lesson.check_long_temperature(_long()["fits"]["val"])
     assert "validation NLL at your T" in verdict.message
+
+
+def test_the_count_model_ece_is_revealed_only_after_a_prediction():
+    """Exercise (c) is predict-then-check: the stored output of the unanswered cell must not show the ECE."""
+    hidden = lesson.check_mle_train_ece(..., measured=0.0)
+    assert hidden.status == "unanswered" and "measured" not in hidden.message
+    assert "measured" not in lesson.check_mle_train_ece(None, measured=0.0).message
+    right = lesson.check_mle_train_ece(0.0, measured=torch.tensor(0.0))
+    assert right.status == "correct" and "measured" in right.message and "0.0000" in right.message
+    wrong = lesson.check_mle_train_ece(0.05, measured=0.0)
+    assert wrong.status == "wrong" and "is 0.0000" in wrong.message
+    assert lesson.check_mle_train_ece(0.0).status == "correct"          # measured is optional
+    with pytest.raises(ValueError, match="measured must be one number"):
+        lesson.check_mle_train_ece(0.0, measured=[0.1, 0.2])
+
+
+def test_base_rates_are_calibrated_on_new_names_and_useless(splits, table):
+    """Section 6's claim: the base-rate model has an ECE of about 0 but worse NLL, Brier and accuracy."""
+    (ctx_test, y_test), (_, y_few) = splits["test"], splits["few"]
+    base = torch.bincount(y_few, minlength=27).double() / len(y_few)
+    base_logits = base.log().expand(len(y_test), 27)
+    trained = table[ctx_test]
+    onehot = F.one_hot(y_test, 27).double()
+
+    def brier(logits):
+        return float(((F.softmax(logits, -1) - onehot) ** 2).sum(-1).mean())
+
+    assert lesson.reliability(base_logits, y_test)["ece"] < 0.001 < lesson.reliability(trained, y_test)["ece"]
+    assert F.cross_entropy(base_logits, y_test) > F.cross_entropy(trained, y_test) + 0.3
+    assert brier(base_logits) > brier(trained) + 0.05
+    assert lesson.accuracy(base_logits, y_test) < lesson.accuracy(trained, y_test) - 0.1

@@ -327,10 +327,25 @@ def check_long_temperature(answer) -> checks.Verdict:
                                           f"at the best T {lowest:.4f}")
 
 
-def check_mle_train_ece(answer) -> checks.Verdict:
-    """Predict-then-check: the ECE of the count model (the MLE) on the very names it was counted from."""
+def check_mle_train_ece(answer, measured=None) -> checks.Verdict:
+    """Predict-then-check: the ECE of the count model (the MLE) on the very names it was counted from.
+
+    `measured`, the ECE the lesson's cell computes, is revealed beside the verdict only once a
+    number has been predicted, so the notebook's stored output never shows it before the answer.
+    """
     if checks.unanswered(answer):
         return checks.check_number(answer, 0.0)
+    verdict = _mle_train_ece_verdict(answer)
+    if measured is None or checks.as_number(answer) is None:
+        return verdict
+    value = checks.as_number(measured)
+    if value is None:
+        raise ValueError(f"measured must be one number (the ECE you computed); got {measured!r}")
+    return checks.Verdict(verdict.status, f"{verdict.detail} · measured: the count model's ECE on the "
+                                          f"names it was counted from is {value:.4f}")
+
+
+def _mle_train_ece_verdict(answer) -> checks.Verdict:
     splits, W = lesson_data(), trained_table()
     mistakes = {"that is the 300-step table on its training names; it has not reached the counts yet, "
                 "and the question is about the counts": reliability(W[splits["few"][0]], splits["few"][1])["ece"],
