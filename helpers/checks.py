@@ -52,7 +52,7 @@ def as_number(answer) -> float | None:
     """One number from a learner's answer (float, int, numpy scalar, 0-d or 1-element tensor), else None."""
     try:
         arr = np.asarray(to_numpy(answer), dtype=np.float64)
-        return float(arr) if arr.size == 1 else None
+        return float(arr.reshape(())) if arr.size == 1 else None  # [[1.0]] is one number too
     except (TypeError, ValueError):
         return None
 
