@@ -208,6 +208,17 @@ def soft_target_gradient(student_logits, teacher_logits, temperature: float) -> 
 STUDENT_NAMES = 10  # the distilled student sees the first 10 training names
 
 
+def _distillation_data():
+    """Section 1's data: the teacher's logits [27, 27], the student's contexts and labels [N], the validation pairs."""
+    names = data.load_names()
+    stoi, _ = data.build_vocab(names)
+    train, val = data.split_names(names, 0.1, seed=0)
+    teacher = torch.log(torch.tensor(data.bigram_probs(data.bigram_counts(train, stoi), alpha=1.0)))
+    x, y = data.build_dataset(train[:STUDENT_NAMES], stoi, block_size=1)
+    x_val, y_val = data.build_dataset(val, stoi, block_size=1)
+    return teacher, x[:, 0], y, x_val[:, 0], y_val
+
+
 def distilled_student_nll(temperature: float, soft_targets: bool = True, t_squared: bool = True,
                           steps: int = 150, lr: float = 50.0) -> float:
     """The lesson's distillation run (section 1) and the student's NLL on the validation names.
@@ -215,12 +226,7 @@ def distilled_student_nll(temperature: float, soft_targets: bool = True, t_squar
     A bigram logit table, from 0, trained on the first 10 training names: on one-hot labels
     (`soft_targets=False`) or on the teacher's rows at `temperature`, the KL multiplied by T² or not."""
     t = validate.positive(temperature, "temperature")
-    names = data.load_names()
-    stoi, _ = data.build_vocab(names)
-    train, val = data.split_names(names, 0.1, seed=0)
-    teacher = torch.log(torch.tensor(data.bigram_probs(data.bigram_counts(train, stoi), alpha=1.0)))
-    x, y = data.build_dataset(train[:STUDENT_NAMES], stoi, block_size=1)
-    ctx = x[:, 0]
+    teacher, ctx, y, ctx_val, y_val = _distillation_data()
     p_t = F.softmax(teacher[ctx] / t, dim=-1)  # [N, 27]
     w = torch.zeros(V, V, dtype=torch.float64, requires_grad=True)
     for _ in range(steps):
@@ -233,14 +239,16 @@ def distilled_student_nll(temperature: float, soft_targets: bool = True, t_squar
         with torch.no_grad():
             w -= lr * w.grad
             w.grad = None
-    x_val, y_val = data.build_dataset(val, stoi, block_size=1)
-    return F.cross_entropy(w.detach()[x_val[:, 0]], y_val).item()
+    return F.cross_entropy(w.detach()[ctx_val], y_val).item()
 
 
 def without_t_squared_outcome(temperature: float = 16.0) -> dict[str, float]:
-    """Validation NLLs: the student trained at `temperature` without T², and the three landmarks."""
+    """Validation NLLs: the student trained at `temperature` without T², the same with T², and the
+    three landmarks of the exercise (the teacher, the one-hot student A, the uniform model)."""
+    teacher, _, _, ctx_val, y_val = _distillation_data()
     return {"measured": distilled_student_nll(temperature, t_squared=False),
-            "teacher": distilled_student_nll(temperature, t_squared=True),
+            "with T²": distilled_student_nll(temperature, t_squared=True),
+            "teacher": F.cross_entropy(teacher[ctx_val], y_val).item(),
             "one-hot": distilled_student_nll(1.0, soft_targets=False),
             "uniform": math.log(V)}
 
