@@ -243,14 +243,6 @@ def best_temperature(logits, targets) -> dict:
     return {"tau": float(grid[i]), "loss": float(values[i])}
 
 
-def _one_number(answer) -> float | None:
-    try:
-        arr = np.asarray(to_numpy(answer), dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return float(arr.reshape(-1)[0]) if arr.size == 1 else None
-
-
 TAU_TOL = 5e-4    # nats above the best mean loss that still count as "found the minimum"
 TAU_CLOSE = 5e-3  # nats: near the minimum, but not at it
 
@@ -259,7 +251,7 @@ def check_best_temperature(answer, logits, targets) -> checks.Verdict:
     """Exercise: the τ that minimises the batch's mean loss; judged by the loss it gives."""
     if checks.unanswered(answer):
         return checks.Verdict("unanswered", checks.NOT_ANSWERED)
-    tau = _one_number(answer)
+    tau = checks.as_number(answer)
     if tau is None or not math.isfinite(tau):
         return checks.Verdict("wrong", f"expected one number, a temperature τ > 0; got {answer!r}")
     if tau <= 0:

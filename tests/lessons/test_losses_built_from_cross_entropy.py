@@ -143,8 +143,8 @@ def test_soft_target_gradient_matches_autograd():
 
 # --- widgets: what each figure shows (tests/test_lesson_widgets.py checks redrawing and blitting) ---
 
-def test_temperature_widget_shows_the_first_b_rows_and_reads_out_tau_and_b(trained):
-    w = lesson.temperature_widget(trained["sims"])
+def test_contrastive_widget_shows_the_first_b_rows_and_reads_out_tau_and_b(trained):
+    w = lesson.contrastive_widget(trained["sims"])
     w.controls["log10_tau"].value = 0.5
     w.controls["batch_size"].value = 10
     assert "B = 10" in w.readout.value and "τ = 3.1623" in w.readout.value
@@ -153,7 +153,7 @@ def test_temperature_widget_shows_the_first_b_rows_and_reads_out_tau_and_b(train
     np.testing.assert_allclose(w.view.curve.get_ydata(), lesson.contrastive_at(trained["sims"], 0.5, 10)["curve"])
 
 
-def test_temperature_widget_default_is_the_untrained_encoder():
+def test_contrastive_widget_default_is_the_untrained_encoder():
     sims = lesson.untrained_similarities()
     assert sims.shape == (64, 64) and sims.abs().max() <= 1 + 1e-12  # cosines
     assert lesson.contrastive_at(sims, -1.0, 64)["right"] == 28  # as the lesson prints before training

@@ -116,12 +116,12 @@ def dpo_at_beta(setup: DpoSetup, beta: float = 0.5) -> dict:
 
 # --- figures and widgets ---------------------------------------------------------------------------
 
-TAU_GRID = np.logspace(-2.5, 1.5, 81)  # τ from about 0.003 to 32
+CLIP_TAU_GRID = np.logspace(-2.5, 1.5, 81)  # τ from about 0.003 to 32
 
 
 def contrastive_at(sims, log10_tau: float = -1.0, batch_size: int = 64, curves: dict | None = None) -> dict:
     """CLIP loss of the first `batch_size` pairs of a cosine-similarity table at τ = 10**log10_tau,
-    and its loss over TAU_GRID (kept in `curves`, by batch size, when given: it does not depend on τ)."""
+    and its loss over CLIP_TAU_GRID (kept in `curves`, by batch size, when given: it does not depend on τ)."""
     s = validate.as_array(sims, "sims")
     if s.ndim != 2 or s.shape[0] != s.shape[1]:
         raise ValueError(f"sims must be a square [B, B] table of cosine similarities; got shape {list(s.shape)}")
@@ -130,7 +130,7 @@ def contrastive_at(sims, log10_tau: float = -1.0, batch_size: int = 64, curves: 
     tau, block = 10.0 ** log10_tau, s[:batch_size, :batch_size]
     curves = {} if curves is None else curves
     if batch_size not in curves:
-        scaled = block[None] / TAU_GRID[:, None, None]  # [81, b, b] the table at every τ of the grid
+        scaled = block[None] / CLIP_TAU_GRID[:, None, None]  # [81, b, b] the table at every τ of the grid
         curves[batch_size] = -(np.diagonal(losses.log_softmax(scaled), axis1=1, axis2=2).mean(1)
                                + np.diagonal(losses.log_softmax(scaled, dim=1), axis1=1, axis2=2).mean(1)) / 2
     probs = losses.softmax(block / tau)  # [b, b] row i: q(candidate j | query i)
@@ -147,7 +147,7 @@ def untrained_similarities() -> torch.Tensor:
     return u @ v.T
 
 
-def temperature_widget(sims=None):
+def contrastive_widget(sims=None):
     """The τ widget: similarities (the lesson passes its trained ones), τ and the batch size B as sliders."""
     from ...widgets import Lesson, slider
     from .views import ContrastiveView, describe_contrastive
@@ -323,7 +323,7 @@ def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
             return checks.Verdict("wrong", f"your function raised {type(exc).__name__}: {exc}")
         if checks.unanswered(got):
             return checks.Verdict("unanswered", "your function returns nothing yet")
-        value = _one_number(got)
+        value = _finite_number(got)
         if value is None:
             return checks.Verdict("wrong", f"return one number (the mean loss); got {type(got).__name__} "
                                            f"of shape {list(np.shape(got))}")
@@ -341,7 +341,7 @@ def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
                                      f"your loss is {on_lesson:.4f} nats")
 
 
-def _one_number(x) -> float | None:
+def _finite_number(x) -> float | None:
     value = checks.as_number(x)
     return value if value is not None and math.isfinite(value) else None
 
@@ -354,7 +354,7 @@ def check_beta(answer, setup: DpoSetup) -> checks.Verdict:
     """Applied: train the DPO policy with the learner's β and check the share of 'a' names and the KL."""
     if checks.unanswered(answer):
         return checks.Verdict("unanswered", checks.NOT_ANSWERED)
-    value = _one_number(answer)
+    value = _finite_number(answer)
     if value is None or isinstance(answer, (bool, str)):
         return checks.Verdict("wrong", f"β is one positive number such as 0.5; got {answer!r}")
     if not 0 < value <= 10:

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 from ... import losses, plots
-from . import MARGIN_GRID, STEPS, TAU_GRID
+from . import MARGIN_GRID, STEPS, CLIP_TAU_GRID
 
 
 class ContrastiveView:
@@ -29,11 +29,11 @@ class ContrastiveView:
         left.set(xlabel="candidate j (crop B of name j)", ylabel="query i (crop A of name i)",
                  title="q = softmax(row of sims / τ), log colours")
         left.grid(False)
-        (self.curve,) = right.semilogx(TAU_GRID, np.zeros_like(TAU_GRID), color=plots.BLUE, label="CLIP loss")
+        (self.curve,) = right.semilogx(CLIP_TAU_GRID, np.zeros_like(CLIP_TAU_GRID), color=plots.BLUE, label="CLIP loss")
         self.chance = right.axhline(math.log(max_batch), color=plots.GREY, ls="--", lw=1, label="ln B (chance)")
         (self.marker,) = right.plot([0.1], [0.0], "o", color=plots.ORANGE, ms=8)
         right.set(xlabel="temperature τ (log scale)", ylabel="loss (nats)", ylim=(0, 1.15 * math.log(max_batch)),
-                  xlim=(TAU_GRID[0], TAU_GRID[-1]), title="loss of this batch against τ")
+                  xlim=(CLIP_TAU_GRID[0], CLIP_TAU_GRID[-1]), title="loss of this batch against τ")
         right.set_xticks([0.01, 0.1, 1, 10], labels=["0.01", "0.1", "1", "10"])
         right.legend(loc="lower right", fontsize=8)
         self.artists = [self.image, self.curve, self.chance, self.marker]
