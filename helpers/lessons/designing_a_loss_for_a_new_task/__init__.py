@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from ... import checks, losses, plots, validate
 from ...checks import Verdict
 from .slips import HINT_STRAIGHT_IN, SEQUENCE_MISTAKES
-from .capstone import (PAD, RARE, T_MAX, TAG_RATES, TAGS, TAG_SLIPS, WORDS, check_tag_design,  # noqa: F401
-                       recall_precision, tag_loss_cases, tag_loss_torch, tagging_data)
+from .capstone import (MISS_COST, PAD, RARE, T_MAX, TAG_RATES, TAGS, TAG_SLIPS, WORDS,  # noqa: F401
+                       check_tag_design, recall_precision, tag_loss_cases, tag_loss_torch, tagging_data,
+                       urgent_rates, words_worth_flagging)
 from .training import descend
 
 
