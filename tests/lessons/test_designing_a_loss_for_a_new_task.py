@@ -400,7 +400,7 @@ CHECKER_TABLES = [
                     "weight[target], not weight[position]": (0.2 + 1.5 + 4 * 0.7) / 6},
           wrong=[1.5, 0.7, 2.4]),
     Table(lesson.check_multilabel, right=["b", "B", " b "],
-          mistakes={"compete": "a", "sum to 1": "c", "different examples": "d"},
+          mistakes={"compete": "a", "sum to 1": "c", "sigmoid applied twice": "d"},
           wrong=["e", "sigmoid"]),
     Table(lesson.check_pos_weight_prediction,
           right=number_forms(3 * float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS)))),
