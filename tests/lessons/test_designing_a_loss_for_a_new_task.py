@@ -297,6 +297,32 @@ def balanced_pos_weight():
     return (mask.sum() - positives) / positives
 
 
+def cost_pos_weight():
+    """The design the costs ask for: urgent's pos_weight = the cost ratio, the others 1."""
+    return torch.tensor([1.0, 1.0, float(lesson.MISS_COST)], dtype=torch.float64)
+
+
+def test_words_worth_flagging_follow_the_costs_and_the_rates():
+    tokens, tags, _ = lesson.tagging_data(200, seed=0)
+    rates = lesson.urgent_rates(tokens, tags)
+    assert rates[lesson.PAD] == 0.0 and rates.max() < 0.5
+    assert lesson.words_worth_flagging() == ["now", "help"]
+    cut = 1 / (1 + lesson.MISS_COST)
+    assert all((rates[lesson.WORDS.index(w)] > cut) == (w in ("now", "help")) for w in lesson.WORDS[1:])
+
+
+def test_capstone_checker_wants_the_cost_based_pos_weight():
+    small = lesson.check_tag_design(capstone_solution, [1.0, 1.0, 2.0], capstone_train)
+    assert small.status == "wrong" and "too small" in small.detail and "'help'" in small.detail
+    large = lesson.check_tag_design(capstone_solution, balanced_pos_weight(), capstone_train)
+    assert large.status == "wrong" and "larger than the costs" in large.detail and "'broken'" in large.detail
+    for w in (4.0, 8.0):
+        assert lesson.check_tag_design(capstone_solution, [1.0, 1.0, w], capstone_train).status == "correct"
+    # the reference call is named only after a wrong attempt the slips do not cover
+    odd = lesson.check_tag_design(_wrong_scale, cost_pos_weight(), capstone_train)
+    assert odd.status == "wrong" and "binary_cross_entropy_with_logits(logits[mask], tags[mask]" in odd.detail
+
+
 def test_tagging_data_is_padded_multi_hot_and_urgent_is_rare():
     tokens, tags, mask = lesson.tagging_data(200, seed=0)
     assert tokens.shape == (200, lesson.T_MAX) and tags.shape == (200, lesson.T_MAX, 3)
@@ -329,9 +355,9 @@ def test_unweighted_loss_never_finds_urgent_and_pos_weight_does():
 
 
 def test_capstone_checker_accepts_a_solution_and_names_each_slip():
-    pw = balanced_pos_weight()
+    pw = cost_pos_weight()
     verdict = lesson.check_tag_design(capstone_solution, pw, capstone_train)
-    assert verdict.status == "correct" and "recall" in verdict.detail
+    assert verdict.status == "correct" and "recall" in verdict.detail and "['now', 'help']" in verdict.detail
     assert lesson.check_tag_design(lesson.tag_loss_torch, pw.tolist(), capstone_train).status == "correct"
     for hint, slip in lesson.TAG_SLIPS:
         v = lesson.check_tag_design(slip, pw, capstone_train)
@@ -374,7 +400,7 @@ CHECKER_TABLES = [
                     "weight[target], not weight[position]": (0.2 + 1.5 + 4 * 0.7) / 6},
           wrong=[1.5, 0.7, 2.4]),
     Table(lesson.check_multilabel, right=["b", "B", " b "],
-          mistakes={"compete": "a", "sum to 1": "c", "different examples": "d"},
+          mistakes={"compete": "a", "sum to 1": "c", "sigmoid applied twice": "d"},
           wrong=["e", "sigmoid"]),
     Table(lesson.check_pos_weight_prediction,
           right=number_forms(3 * float(np.mean(np.logaddexp(0.0, -lesson.PW_LOGITS)))),
@@ -384,7 +410,7 @@ CHECKER_TABLES = [
     Table(lesson.check_sequence_loss, right=[learner_solution, lesson.sequence_loss_torch],
           mistakes={hint: slip for hint, slip in lesson.SEQUENCE_MISTAKES},
           wrong=[lambda *a: torch.tensor(42.0), lambda l, t, w, pad, eps: 2 * learner_solution(l, t, w, pad, eps)]),
-    Table(lesson.check_tag_design, setup=lambda: ((balanced_pos_weight(), capstone_train), {}),
+    Table(lesson.check_tag_design, setup=lambda: ((cost_pos_weight(), capstone_train), {}),
           right=[capstone_solution, lesson.tag_loss_torch],
           mistakes={hint: slip for hint, slip in lesson.TAG_SLIPS},
           wrong=[_wrong_scale, _unmasked_mean_over_tokens]),

@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from ... import checks, losses, plots, validate
 from ...checks import Verdict
 from .slips import HINT_STRAIGHT_IN, SEQUENCE_MISTAKES
-from .capstone import (PAD, RARE, T_MAX, TAG_RATES, TAGS, TAG_SLIPS, WORDS, check_tag_design,  # noqa: F401
-                       recall_precision, tag_loss_cases, tag_loss_torch, tagging_data)
+from .capstone import (MISS_COST, PAD, RARE, T_MAX, TAG_RATES, TAGS, TAG_SLIPS, WORDS,  # noqa: F401
+                       check_tag_design, recall_precision, tag_loss_cases, tag_loss_torch, tagging_data,
+                       urgent_rates, words_worth_flagging)
 from .training import descend
 
 
@@ -277,20 +278,22 @@ def check_weighted_mean(answer) -> Verdict:
 
 
 MULTILABEL_OPTIONS = {
-    "a": "softmax over the tags + F.cross_entropy",
-    "b": "raw logits, one per tag + F.binary_cross_entropy_with_logits (it applies the sigmoid itself)",
-    "c": "softmax over the tags + F.binary_cross_entropy",
-    "d": "log_softmax over the batch dimension + F.nll_loss",
+    "a": "F.cross_entropy(logits, tags)",
+    "b": "F.binary_cross_entropy_with_logits(logits, tags)",
+    "c": "F.binary_cross_entropy(logits.softmax(dim=-1), tags)",
+    "d": "F.binary_cross_entropy_with_logits(torch.sigmoid(logits), tags)",
 }
 
 
 def check_multilabel(answer) -> Verdict:
-    """Which output and loss for an image that can carry several tags at once?"""
+    """Which line is the loss for raw logits [N, C] and multi-hot tags [N, C] (several tags per photo)?"""
     return checks.check_choice(answer, "b", options=MULTILABEL_OPTIONS, why_not={
-        "a": ("softmax makes the tags compete for one unit of probability: two true tags get 0.5 "
-              "each at best, so the usual rule (each tag present when its q > 0.5) tags neither"),
+        "a": ("cross_entropy takes a softmax over the tags, which makes them compete for one unit of "
+              "probability: two true tags get 0.5 each at best, so the usual rule (each tag present "
+              "when its q > 0.5) tags neither"),
         "c": "BCE on softmax outputs still forces the tags to sum to 1",
-        "d": "the batch dimension holds different examples, not classes",
+        "d": ("sigmoid applied twice: binary_cross_entropy_with_logits applies the sigmoid itself, "
+              "so it wants the raw logits"),
     })
 
 

@@ -3,7 +3,8 @@
 The data are generated from a fixed table of tag rates per word (TAG_RATES), so a learner's
 design can be measured on fresh messages. The checker (`check_tag_design`) runs the learner's
 loss against torch on seeded cases, then trains with it through the lesson's own `train`
-loop and compares the rare tag's recall with the unweighted loss's.
+loop and checks that the rare tag is flagged on exactly the words the help desk's costs make worth
+flagging (MISS_COST: a missed urgent word costs as much as that many false alarms).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ TAGS = ["product", "complaint", "urgent"]
 PAD = 0
 T_MAX = 6  # messages are 2 to 6 words long, padded to 6
 RARE = 2   # the column of the rare tag, "urgent"
+MISS_COST = 5  # the help desk's costs: one missed urgent word costs as much as 5 false alarms
 # P(tag | word) per occurrence, [V, K]; "urgent" is never more likely than not for any word
 TAG_RATES = np.array([
     [0.00, 0.00, 0.00],   # <pad>
@@ -56,6 +58,22 @@ def recall_precision(logits, tags, mask):
     recall = hits / present.sum(dim=(0, 1)).clamp(min=1)
     precision = hits / pred.sum(dim=(0, 1)).clamp(min=1)
     return recall.numpy(), precision.numpy()
+
+
+def urgent_rates(tokens, tags) -> np.ndarray:
+    """[V] the fraction of each word's occurrences that carry the rare tag (0 for the pad)."""
+    rates = np.zeros(len(WORDS))
+    for w in range(1, len(WORDS)):
+        seen = tokens == w
+        rates[w] = float(tags[..., RARE][seen].mean()) if seen.any() else 0.0
+    return rates
+
+
+def words_worth_flagging() -> list[str]:
+    """Words whose training urgent rate f makes flagging pay: f·MISS_COST > 1 − f, i.e. f > 1/(1 + MISS_COST)."""
+    tokens, tags, _ = tagging_data(200, seed=0)
+    rates = urgent_rates(tokens, tags)
+    return [WORDS[w] for w in range(1, len(WORDS)) if rates[w] > 1 / (1 + MISS_COST)]
 
 
 def tag_loss_torch(logits, tags, mask, pos_weight=None):
@@ -157,14 +175,17 @@ def _compare(tag_loss) -> Verdict | None:
         for why, slip in TAG_SLIPS:
             if checks.check_number(got, float(slip(logits, tags, mask, pw)), tol=1e-6, rounding=False):
                 return Verdict("wrong", f"Hint: {why}")
-        return Verdict("wrong", f"{checks.as_number(got):.4f} but torch gives {want:.4f}. Hint: start from "
-                                "F.logsigmoid(logits) and F.logsigmoid(-logits), then pos_weight, mask, mean")
+        return Verdict("wrong", f"{checks.as_number(got):.4f} but torch gives {want:.4f} for this design, "
+                                "F.binary_cross_entropy_with_logits(logits[mask], tags[mask], pos_weight=pos_weight). "
+                                "Hint: start from F.logsigmoid(logits) and F.logsigmoid(-logits), then pos_weight, "
+                                "mask, mean")
     return None
 
 
 def check_tag_design(tag_loss, pos_weight, train) -> Verdict:
     """The capstone: tag_loss matches torch's masked BCE with pos_weight, and training with it
-    (the lesson's `train(loss_fn, pos_weight)`) finds more of the rare tag than the unweighted loss."""
+    (the lesson's `train(loss_fn, pos_weight)`) flags the rare tag on exactly the words that the
+    help desk's costs make worth flagging (which also beats the unweighted loss's recall)."""
     if checks.unanswered(tag_loss) or checks.unanswered(pos_weight):
         return Verdict("unanswered", checks.NOT_ANSWERED)
     pw = _as_pos_weight(pos_weight, len(TAGS))
@@ -187,8 +208,22 @@ def check_tag_design(tag_loss, pos_weight, train) -> Verdict:
     base_recall, _ = recall_precision(baseline[tokens], tags, mask)
     found = (f"'{TAGS[RARE]}' recall on 400 new messages {recall[RARE]:.4f} "
              f"(unweighted {base_recall[RARE]:.4f}), precision {precision[RARE]:.4f}")
+    flagged = [WORDS[w] for w in range(1, len(WORDS)) if table[w, RARE] > 0]
+    wanted = words_worth_flagging()
     if recall[RARE] <= base_recall[RARE]:
         return Verdict("wrong", f"your loss matches torch, but {found}. Hint: pos_weight for "
-                                f"'{TAGS[RARE]}' must be large enough to lift its positives over q = 0.5; "
-                                "try the ratio of its negatives to its positives in the training data")
-    return Verdict("correct", f"your loss matches torch on {len(tag_loss_cases())} cases; {found}")
+                                f"'{TAGS[RARE]}' must be large enough to lift its positives over q = 0.5 "
+                                "where the costs say so: the best q of a word with rate f is w·f / (w·f + 1 − f)")
+    missing = [w for w in wanted if w not in flagged]
+    extra = [w for w in flagged if w not in wanted]
+    if missing:
+        return Verdict("wrong", f"your loss matches torch; it flags {flagged} as '{TAGS[RARE]}' but not {missing}. "
+                                f"Hint: pos_weight for '{TAGS[RARE]}' is too small for the costs (a miss costs "
+                                f"{MISS_COST} false alarms): flagging a word with rate f pays when {MISS_COST}·f > 1 − f; "
+                                "the best q is w·f / (w·f + 1 − f), which crosses 0.5 when w > (1 − f) / f")
+    if extra:
+        return Verdict("wrong", f"your loss matches torch; it flags {flagged} as '{TAGS[RARE]}', including {extra}. "
+                                f"Hint: pos_weight for '{TAGS[RARE]}' is larger than the costs justify: for those words "
+                                f"{MISS_COST}·f < 1 − f, so their false alarms cost more than the misses they save")
+    return Verdict("correct", f"your loss matches torch on {len(tag_loss_cases())} cases; it flags {flagged} "
+                              f"as '{TAGS[RARE]}'; {found}")
