@@ -32,7 +32,7 @@ class ContrastiveView:
         (self.curve,) = right.semilogx(CLIP_TAU_GRID, np.zeros_like(CLIP_TAU_GRID), color=plots.BLUE, label="CLIP loss")
         self.chance = right.axhline(math.log(max_batch), color=plots.GREY, ls="--", lw=1, label="ln B (chance)")
         (self.marker,) = right.plot([0.1], [0.0], "o", color=plots.ORANGE, ms=8)
-        right.set(xlabel="temperature τ (log scale)", ylabel="loss (nats)", ylim=(0, 1.15 * math.log(max_batch)),
+        right.set(xlabel="temperature τ (log scale)", ylabel="loss (nats)", ylim=(0, 1.5 * math.log(max_batch)),
                   xlim=(CLIP_TAU_GRID[0], CLIP_TAU_GRID[-1]), title="loss of this batch against τ")
         right.set_xticks([0.01, 0.1, 1, 10], labels=["0.01", "0.1", "1", "10"])
         right.legend(loc="lower right", fontsize=8)
