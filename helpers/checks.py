@@ -48,7 +48,8 @@ def _fmt(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:.4f}"
 
 
-def _as_float(answer) -> float | None:
+def as_number(answer) -> float | None:
+    """One number from a learner's answer (float, int, numpy scalar, 0-d or 1-element tensor), else None."""
     try:
         arr = np.asarray(to_numpy(answer), dtype=np.float64)
         return float(arr) if arr.size == 1 else None
@@ -100,7 +101,7 @@ def check_number(answer, expected: float, *, tol: float = 1e-3, close: float = C
     """
     if unanswered(answer):
         return Verdict("unanswered", NOT_ANSWERED)
-    value = _as_float(answer)
+    value = as_number(answer)
     if value is None or math.isnan(value):
         return Verdict("wrong", f"expected a single number, got {answer!r}")
     if _near(value, expected, tol, rounding):
@@ -125,7 +126,7 @@ def check_log_count(answer, count: int, *, mistakes: Mapping[str, float] | None 
     """
     if unanswered(answer):
         return Verdict("unanswered", NOT_ANSWERED)
-    value = _as_float(answer)
+    value = as_number(answer)
     if value is None or math.isnan(value):
         return Verdict("wrong", f"expected a single number, got {answer!r}")
     want = math.log(count)

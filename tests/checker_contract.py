@@ -11,6 +11,10 @@ fails when a checker has none, then runs each table:
 - every answer in `wrong` (at least two plausible wrong answers) must be neither ✓ nor ≈;
 - no answer, however odd, makes the checker raise.
 
+When the checker's other arguments are costly to build (a trained model, a data set), pass
+`setup=lambda: (args, kwargs)` instead of `args`: it runs once, when the table is first used,
+not when the test module is imported.
+
 Example (in tests/lessons/test_<slug>.py):
 
     CHECKER_TABLES = [
@@ -31,7 +35,7 @@ import torch
 
 # Answers a learner might type by accident; a checker must return a Verdict for each.
 ODD_ANSWERS = ["three", "", [], [1.0, 2.0], {"a": 1}, float("nan"), float("inf"), -1, object(),
-               torch.zeros(2, 3), np.array([[1.0]])]
+               torch.zeros(2, 3), np.array([[0.123]])]
 
 
 @dataclass
@@ -43,13 +47,23 @@ class Table:
     mistakes: dict[str, Any] = field(default_factory=dict)
     wrong: list = field(default_factory=list)
     min_wrong: int = 2  # a table documents at least this many further wrong answers
+    setup: Callable | None = None  # optional: returns (args, kwargs), built on first use (a trained model, say)
+
+    def _arguments(self) -> tuple[tuple, dict]:
+        if self.setup is None:
+            return self.args, self.kwargs
+        if not hasattr(self, "_built"):
+            args, kwargs = self.setup()
+            self._built = (tuple(args), {**self.kwargs, **kwargs})
+        return self._built
 
     @property
     def name(self) -> str:
         return f"{self.checker.__module__}.{self.checker.__name__}"
 
     def verdict(self, answer):
-        return self.checker(answer, *self.args, **self.kwargs)
+        args, kwargs = self._arguments()
+        return self.checker(answer, *args, **kwargs)
 
 
 def number_forms(x: float) -> list:
