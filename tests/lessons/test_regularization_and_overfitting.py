@@ -1,5 +1,8 @@
 """helpers.lessons.regularization_and_overfitting: the lesson's pure functions, views, widgets and checkers."""
 import math
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -224,12 +227,25 @@ def test_check_best_lambda():
     assert lesson.check_best_lambda(None).status == "unanswered"
 
 
-def test_check_unseen_probability():
-    assert lesson.check_unseen_probability(1 / 60, row_total=33).status == "correct"
-    assert "MLE" in lesson.check_unseen_probability(0.0, row_total=33).detail
-    assert "uniform" in lesson.check_unseen_probability(1 / 27, row_total=33).detail
-    assert "N + Vα" in lesson.check_unseen_probability(1 / 34, row_total=33).detail
-    assert lesson.check_unseen_probability(..., row_total=33).status == "unanswered"
+def _alpha_counts():
+    names = data.load_names()
+    stoi, _ = data.build_vocab(names)
+    train, val = data.split_names(names, val_fraction=0.1, seed=0)
+    return data.bigram_counts(train[:200], stoi), data.bigram_counts(train, stoi), data.bigram_counts(val, stoi)
+
+
+_ALPHAS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]  # the lesson's grid
+
+
+def test_check_best_alpha_shift_runs_both_sweeps():
+    few, many, val = _alpha_counts()
+    assert lesson.best_alpha(few, val, _ALPHAS) == 0.3 and lesson.best_alpha(many, val, _ALPHAS) == 0.1
+    assert lesson.check_best_alpha_shift("smaller", few, many, val, _ALPHAS).status == "correct"
+    # the checker follows the data: with the roles swapped the right answer is "larger"
+    assert lesson.check_best_alpha_shift("larger", many, few, val, _ALPHAS).status == "correct"
+    assert lesson.check_best_alpha_shift("same", few, few, val, _ALPHAS).status == "correct"
+    assert "pretend counts" in lesson.check_best_alpha_shift("larger", few, many, val, _ALPHAS).detail
+    assert lesson.check_best_alpha_shift(..., few, many, val, _ALPHAS).status == "unanswered"
 
 
 def test_check_weight_decay():
@@ -415,7 +431,6 @@ def _table_layer():
 _LAYER = _table_layer()
 _OTHER = torch.nn.Linear(3, 2).double()
 _BEST_LAM = lesson.default_sweep(9)["best_lam"]
-_N_X = 33  # the row total of 'x' in the lesson's training names (the solution prints it)
 
 CHECKER_TABLES = [
     Table(lesson.check_best_lambda, kwargs={"degree": 9},
@@ -433,11 +448,10 @@ CHECKER_TABLES = [
                     "nothing decayed": torch.optim.SGD(_LAYER.parameters(), lr=0.1),
                     "layer.bias is not in the optimizer": torch.optim.SGD([_LAYER.weight], lr=0.1, weight_decay=0.5)},
           wrong=[torch.optim.SGD(_OTHER.parameters(), lr=0.1, weight_decay=0.5), 0.5, _LAYER]),
-    Table(lesson.check_unseen_probability, kwargs={"row_total": _N_X, "n_next": 27, "alpha": 1.0},
-          right=number_forms(1 / (_N_X + 27)),
-          mistakes={"MLE": 0.0, "uniform": 1 / 27, "N + Vα": 1 / (_N_X + 1), "add Vα to the row total": 1 / _N_X,
-                    "percentage": 100 / (_N_X + 27)},
-          wrong=[27 / (_N_X + 27), 1 / (_N_X + 26), 2 / (_N_X + 27), 0.5]),
+    Table(lesson.check_best_alpha_shift, args=_alpha_counts() + (_ALPHAS,),
+          right=["smaller", "Smaller", " smaller "],
+          mistakes={"pretend counts": "larger", "weigh less": "same"},
+          wrong=["bigger", "0.1", "smaller and larger"]),
     Table(lesson.check_weight_decay, kwargs={"lam": 0.01, "n_weights": 10},
           right=number_forms(0.002) + [2e-3],
           mistakes={"dropped the 2": 0.001, "(λ/2)·Σw²": 0.01, "a sum": 0.02},
@@ -490,4 +504,22 @@ def test_torch_decays_the_bias_as_the_lesson_says():
     opt.step()
     for p, b in zip(layer.parameters(), before):
         torch.testing.assert_close(p.detach(), 0.95 * b)
-    assert not any("torch.optim" in c for c in _lesson_cells() if "answer" not in c)  # the lesson stays optimizer-free
+    # the lesson reads torch.optim's source but builds no optimizer (its first step imports torch._dynamo, slowly)
+    assert not any(re.search(r"optim\.[A-Z]\w*\(", c) for c in _lesson_cells() if "answer" not in c)
+
+
+def test_the_torch_source_the_lesson_prints_is_torchs_weight_decay_and_loads_no_dynamo():
+    """Section 6 prints torch's own update lines: they must be there, and reading them must stay cheap."""
+    cell = next(c for c in _lesson_cells() if "def torch_lines" in c)
+    script = cell + "\nimport sys\nprint('dynamo loaded:', 'torch._dynamo' in sys.modules)\n"
+    out = subprocess.run([sys.executable, "-c", "import torch\n" + script], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    for line in ["grad = grad.add(param, alpha=weight_decay)", "buf.mul_(momentum).add_(grad, alpha=1 - dampening)",
+                 "if decoupled_weight_decay:", "param.mul_(1 - lr * weight_decay)", "exp_avg.lerp_(grad, 1 - device_beta1)",
+                 "default weight_decay: {'SGD': 0, 'Adam': 0, 'AdamW': 0.01}"]:
+        assert line in out
+    assert out.count("alpha=weight_decay)") == 2  # once for SGD, once for Adam
+    assert "dynamo loaded: False" in out
+    # AdamW is the same function with the decay decoupled, as the printed header says
+    import inspect
+    assert "decoupled_weight_decay=True" in inspect.getsource(torch.optim.AdamW.__init__)

@@ -2,7 +2,7 @@
 
     check_best_lambda         9.1 (applied): refits the ridge polynomial at the learner's λ
     check_decay_groups        9.2 (applied): runs one step of the learner's optimizer, on a copy
-    check_unseen_probability  9.3 (predict, then check): add-α probability of an unseen bigram
+    check_best_alpha_shift    9.3 (predict, then check): how the best add-α moves with more data
     check_weight_decay        9.4: the weight_decay equal to λ · mean(w²)
 
 Every checker returns a `helpers.checks.Verdict` and never raises on a learner's answer; each
@@ -105,16 +105,28 @@ def check_decay_groups(answer, layer) -> checks.Verdict:
                                    "(and a learning rate > 0)")
 
 
-def check_unseen_probability(answer, row_total: float, n_next: int = 27, alpha: float = 1.0) -> checks.Verdict:
-    """Add-α probability of a next character never seen after this previous character."""
-    expected = alpha / (row_total + n_next * alpha)
-    mistakes = {"that is the MLE (α = 0): an unseen bigram gets probability 0": 0.0,
-                "that is the uniform 1/V, the limit α → ∞; α = 1 is not that strong": 1.0 / n_next,
-                "the denominator also gets α for every one of the V next characters: N + Vα":
-                    alpha / (row_total + alpha),
-                "add α to the count, but also add Vα to the row total": alpha / row_total if row_total else math.inf,
-                "that is a percentage; give the probability, a number between 0 and 1": 100 * expected}
-    return checks.check_number(answer, expected, mistakes=mistakes, hint="(0 + α) / (N + V·α)")
+def best_alpha(train_counts, val_counts, alphas) -> float:
+    """The α of `alphas` whose add-α estimate of `train_counts` has the lowest validation NLL."""
+    train = np.asarray(train_counts, dtype=np.float64)
+    val = np.asarray(val_counts, dtype=np.float64)
+    nlls = [-(val * np.log((train + a) / (train.sum(axis=1, keepdims=True) + train.shape[1] * a))).sum() / val.sum()
+            for a in alphas]
+    return float(alphas[int(np.argmin(nlls))])
+
+
+def check_best_alpha_shift(answer, few_counts, many_counts, val_counts, alphas) -> checks.Verdict:
+    """Prediction: with more training names, is the best α on the grid smaller, the same or larger?
+
+    The checker runs both sweeps and compares their best α; the hint for each wrong choice says why."""
+    few, many = best_alpha(few_counts, val_counts, alphas), best_alpha(many_counts, val_counts, alphas)
+    expected = "smaller" if many < few else ("larger" if many > few else "same")
+    why_not = {"larger": "α is a number of pretend counts added to every cell; with more real counts per row the "
+                         "data deserve more trust, not less, so less smoothing is needed",
+               "same": "α pseudo-counts weigh less against a row of many real counts than against a row of few; "
+                       "the best α moves with the amount of data",
+               "smaller": "on this grid the best α did not move down; look at the printed sweep"}
+    why_not.pop(expected)
+    return checks.check_choice(answer, expected, why_not=why_not, options=("smaller", "same", "larger"))
 
 
 def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
