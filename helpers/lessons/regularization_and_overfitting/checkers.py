@@ -21,14 +21,6 @@ from . import LOG10_LAMBDAS, default_data, default_sweep, poly_mse, ridge_fit, w
 BEST_LAMBDA_TOLERANCE = 0.05  # a λ whose validation MSE is within 5 % of the grid's lowest is a good choice
 
 
-def _one_number(answer) -> float | None:
-    try:
-        arr = np.asarray(validate.to_numpy(answer), dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return float(arr.reshape(())) if arr.size == 1 else None  # [[1.0]] is one number too
-
-
 def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
     """A λ for the degree-`degree` polynomial: judged by the validation MSE of the fit at that λ.
 
@@ -37,7 +29,7 @@ def check_best_lambda(answer, degree: int = 9) -> checks.Verdict:
     """
     if checks.unanswered(answer):
         return checks.Verdict("unanswered", checks.NOT_ANSWERED)
-    lam = _one_number(answer)
+    lam = checks.as_number(answer)  # [[1.0]] is one number too
     if lam is None or not math.isfinite(lam):
         return checks.Verdict("wrong", f"expected one finite number, λ itself; got {answer!r}")
     sweep = default_sweep(validate.whole_number(degree, "degree"))
