@@ -235,7 +235,11 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
                 point = unflat(now, sizes)
                 point[axis] = (point[axis] + 1) % sizes[axis]
                 target = w["snap"].get(str(flat(point, sizes)), flat(point, sizes))
-                control.locator("select").select_option(index=c["values"][point[axis]])
+                choose = control.locator("select")
+                if choose.count():  # a dropdown
+                    choose.select_option(index=c["values"][point[axis]])
+                else:  # toggle or radio buttons: one button per option
+                    control.locator("button, input[type=radio]").nth(c["values"][point[axis]]).click()
                 seen = root.evaluate("""root => ({src: root.querySelector('img.widget-image').getAttribute('src'),
                     readout: root.querySelector('.course-readout').textContent,
                     alt: root.querySelector('img.widget-image').getAttribute('alt'),
