@@ -281,6 +281,17 @@ def check_sum_lr(answer, lr_mean: float, n: int) -> checks.Verdict:
     }, hint="grad(sum) = N · grad(mean); the step is lr · grad")
 
 
+def check_adam_sum_lr(answer, lr_mean: float, n: int) -> checks.Verdict:
+    """Adam's learning rate for the summed loss: unchanged, because Adam's step ignores the gradient's scale."""
+    return checks.check_number(answer, lr_mean, mistakes={
+        "that is the rule for plain SGD; Adam divides by the gradient's running size, "
+        "so multiplying the loss by N leaves its step as it was": lr_mean / n,
+        "the summed loss has a larger gradient, but Adam's step does not grow with it": lr_mean * n,
+        "not √N either: Adam's m̂ / √v̂ does not change when every gradient is multiplied by N":
+            lr_mean / math.sqrt(n),
+    }, hint="Adam steps by lr · m̂ / (√v̂ + ε): multiply every gradient by N and see what changes")
+
+
 PROMISE_TAU = 0.9          # "late at most 1 time in 10"
 PROMISE_BAND = (0.07, 0.13)  # the late share the checker accepts on new deliveries
 PROMISE_TEST = dict(n=20_000, seed=12345)  # new deliveries the checker draws (not the learner's data)
