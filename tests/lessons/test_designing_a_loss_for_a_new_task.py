@@ -1,4 +1,5 @@
 """helpers.lessons.designing_a_loss_for_a_new_task: the lesson's pure functions, views, widgets and checkers."""
+import functools
 import math
 
 import numpy as np
@@ -314,13 +315,33 @@ def test_words_worth_flagging_follow_the_costs_and_the_rates():
 def test_capstone_checker_wants_the_cost_based_pos_weight():
     small = lesson.check_tag_design(capstone_solution, [1.0, 1.0, 2.0], capstone_train)
     assert small.status == "wrong" and "too small" in small.detail and "'help'" in small.detail
-    large = lesson.check_tag_design(capstone_solution, balanced_pos_weight(), capstone_train)
+    balanced = lesson.check_tag_design(capstone_solution, balanced_pos_weight(), capstone_train)
+    assert balanced.status == "wrong" and "stays 1" in balanced.detail   # negatives / positives for every tag
+    large = lesson.check_tag_design(capstone_solution, [1.0, 1.0, float(balanced_pos_weight()[2])], capstone_train)
     assert large.status == "wrong" and "larger than the costs" in large.detail and "'broken'" in large.detail
     for w in (4.0, 8.0):
         assert lesson.check_tag_design(capstone_solution, [1.0, 1.0, w], capstone_train).status == "correct"
     # the reference call is named only after a wrong attempt the slips do not cover
     odd = lesson.check_tag_design(_wrong_scale, cost_pos_weight(), capstone_train)
     assert odd.status == "wrong" and "binary_cross_entropy_with_logits(logits[mask], tags[mask]" in odd.detail
+
+
+def test_capstone_checker_wants_pos_weight_1_for_the_tags_without_costs():
+    for pw in ([10.0, 10.0, 5.0], [0.2, 0.2, 5.0], [1.0, 2.0, 5.0]):
+        v = lesson.check_tag_design(capstone_solution, pw, capstone_train)
+        assert v.status == "wrong" and "stays 1" in v.detail and "matches torch" in v.detail, pw
+    v = lesson.check_tag_design(capstone_solution, [1.0, 3.0, 5.0], capstone_train)
+    assert "'complaint' 3" in v.detail and "'product'" not in v.detail
+    assert lesson.check_tag_design(capstone_solution, np.array([1, 1, 5]), capstone_train).status == "correct"
+    # a wrong loss is named first, whatever POS_WEIGHT says
+    odd = lesson.check_tag_design(_wrong_scale, [10.0, 10.0, 5.0], capstone_train)
+    assert odd.status == "wrong" and "stays 1" not in odd.detail and "binary_cross_entropy_with_logits" in odd.detail
+
+
+@functools.wraps(lesson.check_tag_design)
+def _check_pos_weight(pos_weight):
+    """check_tag_design with a right loss: the table below varies POS_WEIGHT."""
+    return lesson.check_tag_design(capstone_solution, pos_weight, capstone_train)
 
 
 def test_tagging_data_is_padded_multi_hot_and_urgent_is_rare():
@@ -414,4 +435,7 @@ CHECKER_TABLES = [
           right=[capstone_solution, lesson.tag_loss_torch],
           mistakes={hint: slip for hint, slip in lesson.TAG_SLIPS},
           wrong=[_wrong_scale, _unmasked_mean_over_tokens]),
+    Table(_check_pos_weight, right=[[1.0, 1.0, 5.0], np.array([1.0, 1.0, 5.0]), torch.tensor([1, 1, 5])],
+          mistakes={"stays 1": [10.0, 10.0, 5.0], "too small": [1.0, 1.0, 2.0], "larger than the costs": [1.0, 1.0, 16.0]},
+          wrong=[[0.2, 0.2, 5.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0]]),
 ]

@@ -148,7 +148,10 @@ TAG_SLIPS = [
 
 
 def _as_pos_weight(pos_weight, k: int):
-    value = torch.as_tensor(to_numpy(pos_weight), dtype=torch.float64)
+    try:
+        value = torch.as_tensor(to_numpy(pos_weight), dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):  # not numbers: the caller says what is expected
+        return None
     if value.ndim == 0:
         value = value.expand(k)
     if value.shape != (k,) or not torch.isfinite(value).all() or (value <= 0).any():
@@ -195,6 +198,11 @@ def check_tag_design(tag_loss, pos_weight, train) -> Verdict:
     mismatch = _compare(tag_loss)
     if mismatch is not None:
         return mismatch
+    others = [f"'{TAGS[k]}' {float(pw[k]):g}" for k in range(len(TAGS)) if k != RARE and abs(float(pw[k]) - 1) > 1e-9]
+    if others:
+        return Verdict("wrong", f"your loss matches torch, but POS_WEIGHT gives {', '.join(others)}. Hint: the costs "
+                                f"are stated only for '{TAGS[RARE]}'; for the other tags a miss and a false alarm "
+                                "count alike, so their pos_weight stays 1 (another value moves their threshold too)")
     tokens, tags, mask = tagging_data(400, seed=1)       # fresh messages, never trained on
     try:
         table = torch.as_tensor(train(tag_loss, pw.clone()))
