@@ -221,47 +221,63 @@ def check_double_softmax_floor(answer, n_classes: int = 10) -> checks.Verdict:
                                hint="the second softmax sees s = onehot(y): its loss is ln(e¹ + (C − 1)·e⁰) − 1")
 
 
-def _token_loss_reference(logits, targets):
-    v = logits.shape[-1]
-    return F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1))
+def _blob_loop(x, y, steps: int, lr: float, loss_fn) -> list[float]:
+    """The loop of exercise (c) with a given loss of (logits [N, C], y [N]): the loss at each step."""
+    W = torch.zeros(x.shape[1], 3, dtype=torch.float64, requires_grad=True)   # [2, C]
+    b = torch.zeros(3, dtype=torch.float64, requires_grad=True)               # [C]
+    history = []
+    for _ in range(steps):
+        loss = loss_fn(x @ W + b, y)
+        history.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            W -= lr * W.grad
+            b -= lr * b.grad
+            W.grad, b.grad = None, None
+    return history
 
 
-def token_loss_cases():
-    """Batches for check_token_loss: logits [B, T, V] (float64) and targets [B, T]; the first has T == V."""
-    gen = torch.Generator().manual_seed(3)
-    cases = []
-    for b, t, v in ((2, 5, 5), (3, 4, 7), (1, 6, 3)):
-        logits = 2 * torch.randn(b, t, v, generator=gen, dtype=torch.float64)   # [B, T, V]
-        targets = torch.randint(0, v, (b, t), generator=gen)                      # [B, T]
-        cases.append((logits, targets))
-    return cases
+def blob_training_case():
+    """The arguments exercise (c) calls train_blobs with: the blobs of 5b as tensors, x [300, 2], y [300]."""
+    x, y, _ = toy_data(n_per_class=100, n_classes=3, seed=0)
+    return torch.tensor(x), torch.tensor(y)
 
 
-TOKEN_LOSS_MISTAKES = {
-    "you passed [B, T, V] straight in: F.cross_entropy read dimension 1 (time) as the classes. "
-    "Flatten to [B*T, V] and [B*T], or transpose(1, 2)":
-        lambda lg, tg: F.cross_entropy(lg, tg),
-    "the logits and the targets were flattened in different orders (one of them transposed): "
-    "row i of the logits is no longer the position of target i":
-        lambda lg, tg: F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.t().reshape(-1)),
-    "you applied softmax before F.cross_entropy, which applies log_softmax itself (a double softmax)":
-        lambda lg, tg: _token_loss_reference(F.softmax(lg, dim=-1), tg),
-    "that is the sum over all positions; the loss is their mean":
-        lambda lg, tg: _token_loss_reference(lg, tg) * tg.numel(),
-    "that is the loss per sequence (summed over time, averaged over the batch); average over every position":
-        lambda lg, tg: _token_loss_reference(lg, tg) * tg.shape[1],
+def _blob_reference(x, y):
+    return _blob_loop(x, y, 50, 1.0, F.cross_entropy)
+
+
+BLOB_TRAINING_MISTAKES = {
+    "the loss still stays above ln(e + C − 1) − 1, the floor of one of section 3's traps: what does "
+    "F.cross_entropy do to its input before taking the log?":
+        lambda x, y: _blob_loop(x, y, 50, 1.0, lambda z, t: F.cross_entropy(F.softmax(z, dim=-1), t)),
+    "the loss is negative: F.nll_loss picks −input[y], so it needs log-probabilities (log_softmax), "
+    "not probabilities":
+        lambda x, y: _blob_loop(x, y, 50, 1.0, lambda z, t: F.nll_loss(F.softmax(z, dim=-1), t)),
+    "keep steps=50 and lr=1.0: fix the loss, not the schedule (the loop here ran twice as long)":
+        lambda x, y: _blob_loop(x, y, 100, 1.0, F.cross_entropy),
 }
 
 
-def check_token_loss(fn) -> checks.Verdict:
-    """Applied: the learner's token_loss(logits [B, T, V], targets [B, T]) runs on batches, one with T == V."""
-    if checks.unanswered(fn):
-        return checks.check_function(fn, _token_loss_reference, [])
+def check_blob_training(fn) -> checks.Verdict:
+    """Applied: the learner fixes train_blobs(x, y) (a loop with a trap in it); the checker runs it.
 
-    def on_copies(logits, targets):  # a function that changes its input in place cannot fool the reference
-        return fn(logits.clone(), targets.clone())
-    return checks.check_function(on_copies, _token_loss_reference, token_loss_cases(), tol=1e-9,
-                                 mistakes=TOKEN_LOSS_MISTAKES)
+    ✓ only when the loop's losses are the cross-entropy of the model at every step, so its
+    last loss is below the double-softmax floor ln(e + 2) − 1, which the buggy loop never reaches.
+    """
+    if checks.unanswered(fn):
+        return checks.check_function(fn, _blob_reference, [])
+    x, y = blob_training_case()
+
+    def on_copies(a, b):  # a loop that changes x or y in place cannot change the reference's data
+        return fn(a.clone(), b.clone())
+    verdict = checks.check_function(on_copies, _blob_reference, [(x, y)], tol=1e-6,
+                                    mistakes=BLOB_TRAINING_MISTAKES)
+    if verdict.status != "correct":
+        return verdict if verdict.status != "close" else checks.Verdict("wrong", verdict.detail)
+    last, floor = _blob_reference(x, y)[-1], double_softmax_floor(3)
+    return checks.Verdict("correct", f"your loop's loss falls to {last:.4f} by step 50, below the "
+                                     f"double-softmax floor {floor:.4f} that the broken loop could not pass")
 
 
 def check_soft_ce(answer, p, q) -> checks.Verdict:

@@ -350,7 +350,22 @@ def test_infinite_scores_are_drawn_at_the_edge_with_their_sign():
     view.update(r)
     bar = view.score_bars[views.HiddenView.KEYS.index("freqs_score")]
     text = view.score_texts[views.HiddenView.KEYS.index("freqs_score")]
-    assert bar.get_width() == views.HiddenView.X_TOP and text.get_text() == "∞"
+    assert bar.get_width() == view.low + views.HiddenView.ZOOM and text.get_text() == "∞"
+
+
+def test_score_panel_zooms_in_near_the_lowest_score():
+    view = views.HiddenView()
+    r = lesson.hidden_game(seed=lesson.DEMO_SEED, n_draws=20, reveal=True)
+    view.update(r)
+    finite = [r[k] for k in views.HiddenView.KEYS if math.isfinite(r[k])]
+    lo, hi = view.right.get_xlim()
+    assert min(finite) - views.HiddenView.BELOW - 0.1 <= lo <= min(finite) - views.HiddenView.BELOW
+    assert lo > 1.0                                   # zoomed: the axis does not start at 0
+    # the gap between the add-one score and the floor takes a visible share of the band
+    gap = r["smoothed_score"] - r["entropy"]
+    assert gap / (hi - lo) > 0.015
+    floor_bar = view.score_bars[views.HiddenView.KEYS.index("entropy")]
+    assert floor_bar.get_width() == pytest.approx(r["entropy"])
 
 
 def test_bag_summary_matches_the_brief(mixes):

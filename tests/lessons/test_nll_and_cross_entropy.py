@@ -122,45 +122,35 @@ def test_double_softmax_floor_is_the_bottom_of_the_band():
         assert losses_.max().item() <= lesson.double_softmax_floor(c) + 1 + 1e-12
 
 
-def test_token_loss_cases_include_t_equal_v_first():
-    cases = lesson.token_loss_cases()
-    logits, targets = cases[0]
-    assert logits.shape[1] == logits.shape[2] and logits.dtype == torch.float64
-    assert all(lg.shape[:2] == tg.shape for lg, tg in cases)
-    # the straight-in call runs on the first case (T == V) and raises on another
-    F.cross_entropy(logits, targets)
-    with pytest.raises(RuntimeError, match="Expected target size"):
-        F.cross_entropy(*cases[1])
+def _loop(loss_fn, steps=50, lr=1.0):
+    """A learner's train_blobs(x, y) with the given loss of (logits, y), steps and rate."""
+    return lambda x, y: lesson._blob_loop(x, y, steps, lr, loss_fn)
 
 
-def test_check_token_loss_leaves_the_cases_unchanged():
-    def in_place(lg, tg):
-        lg.mul_(2.0)                                   # a learner's function that changes its input
-        return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))
-    assert lesson.check_token_loss(in_place).status == "wrong"   # the reference sees the original logits
-    assert lesson.check_token_loss(_flatten).status == "correct"
+_FIXED = _loop(F.cross_entropy)
+_BROKEN = _loop(lambda z, t: F.cross_entropy(F.softmax(z, dim=-1), t))
 
 
-def test_check_token_loss_reports_a_crash_and_a_blank():
-    def crash(lg, tg):
+def test_blob_training_broken_loop_stays_above_the_floor_and_fixed_one_goes_below():
+    x, y = lesson.blob_training_case()
+    floor = lesson.double_softmax_floor(3)
+    assert min(_BROKEN(x, y)) >= floor                 # the trap: never below the band's bottom
+    assert _FIXED(x, y)[-1] < floor - 0.3              # the fix goes well below it
+    v = lesson.check_blob_training(_BROKEN)
+    assert v.status == "wrong" and "ln(e + C − 1) − 1" in v.detail
+    v = lesson.check_blob_training(_FIXED)
+    assert v.status == "correct" and f"{floor:.4f}" in v.detail
+
+
+def test_check_blob_training_reports_a_crash_and_a_blank():
+    def crash(x, y):
         raise IndexError("oops")
-    v = lesson.check_token_loss(crash)
+    v = lesson.check_blob_training(crash)
     assert v.status == "wrong" and "IndexError" in v.detail
-    def blank(lg, tg):
+    def blank(x, y):
         ...
-    assert lesson.check_token_loss(blank).status == "unanswered"
-
-
-def _flatten(lg, tg):
-    return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))
-
-
-def _transposed(lg, tg):
-    return F.cross_entropy(lg.transpose(1, 2), tg)
-
-
-def _gathered(lg, tg):
-    return -F.log_softmax(lg, dim=-1).gather(-1, tg.unsqueeze(-1)).mean()
+    assert lesson.check_blob_training(blank).status == "unanswered"
+    assert lesson.check_blob_training(...).status == "unanswered"
 
 
 P_SOFT, Q_SOFT = np.array([0.5, 0.5, 0.0]), np.array([0.25, 0.5, 0.25])
@@ -176,12 +166,16 @@ CHECKER_TABLES = [
                     "the floor for C = 3": math.log(math.e + 2) - 1,
                     "that is in bits": FLOOR_10 / math.log(2)},
           wrong=[math.log(math.e + 10) - 1, math.log(math.e + 8) - 1, 1 / 10, -FLOOR_10, 1.40]),
-    Table(lesson.check_token_loss,
-          right=[_flatten, _transposed, _gathered, lambda lg, tg: _flatten(lg, tg).item()],
-          mistakes={hint: fn for hint, fn in lesson.TOKEN_LOSS_MISTAKES.items()},
-          wrong=[lambda lg, tg: torch.tensor(0.0), lambda lg, tg: lg.mean(),
-                 lambda lg, tg: _flatten(lg, tg) / math.log(2),
-                 lambda lg, tg: F.nll_loss(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1))]),
+    Table(lesson.check_blob_training,
+          right=[_FIXED, _loop(lambda z, t: F.nll_loss(F.log_softmax(z, dim=-1), t)),
+                 _loop(lambda z, t: -F.log_softmax(z, dim=-1).gather(1, t[:, None]).mean())],
+          mistakes={hint: _loop(lambda z, t, f=f: f(z, t), steps=s_) for hint, f, s_ in [
+              (list(lesson.BLOB_TRAINING_MISTAKES)[0], lambda z, t: F.cross_entropy(F.softmax(z, dim=-1), t), 50),
+              (list(lesson.BLOB_TRAINING_MISTAKES)[1], lambda z, t: F.nll_loss(F.softmax(z, dim=-1), t), 50),
+              (list(lesson.BLOB_TRAINING_MISTAKES)[2], F.cross_entropy, 100)]},
+          wrong=[_loop(F.cross_entropy, lr=0.5), _loop(lambda z, t: F.cross_entropy(z, t) / math.log(2)),
+                 _loop(lambda z, t: F.cross_entropy(z, t, reduction="sum")),
+                 lambda x, y: [0.0] * 50]),
     Table(lesson.check_soft_ce, args=(P_SOFT, Q_SOFT),
           right=number_forms(SOFT_RIGHT),
           mistakes={"swapped": math.inf, "KL(p‖q), the gap only": losses.kl_divergence(P_SOFT, Q_SOFT),

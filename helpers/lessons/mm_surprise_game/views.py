@@ -215,8 +215,11 @@ class HiddenView:
            "revealed. Right: horizontal bars of the scores, lower is better: your mean surprise and the "
            "frequencies' on the candies seen, and after the reveal the future surprise H(p, q) of your belief, "
            "of the raw and of the add-one smoothed frequencies, and the floor H(p); each bar's number is "
-           "written after it.")
-    X_TOP = 4.0  # nats; a longer (or infinite) bar stops here, its number written after it
+           "written after it. The score axis zooms in on a 1-nat band that starts just under the lowest score "
+           "shown, so gaps of a few hundredths of a nat are visible; a longer or infinite bar stops at the "
+           "band's top.")
+    ZOOM = 1.0     # nats; the width of the score band; a longer (or infinite) bar stops at its top
+    BELOW = 0.2    # nats of the band below the lowest score shown
     NAMES = ("seen: you", "seen: frequencies (MLE)", "future: you", "future: frequencies",
              "future: add-one smoothed", "future: floor H(p)")
     KEYS = ("seen", "best_seen", "cross_entropy", "freqs_score", "smoothed_score", "entropy")
@@ -241,9 +244,9 @@ class HiddenView:
         self.score_texts = [right.text(0.05, yi, "", va="center", ha="left", fontsize=9) for yi in y]
         right.set_yticks(y, self.NAMES)
         right.axhline(3.5, color=plots.GREY, lw=0.8, ls=":")
-        right.set_xlim(0, self.X_TOP + 0.6)          # room for the number after the longest bar
-        right.set_xticks(np.arange(0, self.X_TOP + 0.5, 0.5))
-        right.set_xlabel("mean surprise (nats)")
+        self.right = right
+        self.low = 0.0
+        right.set_xlabel("mean surprise (nats; zoomed: not from 0)")
         right.set_title("scores (lower is better)")
         self.artists = [*self.freq_bars, *self.q_bars, self.p_ticks, *self.score_bars, *self.score_texts]
 
@@ -256,10 +259,15 @@ class HiddenView:
         self.p_ticks.set_visible(r["reveal"])
         if r["reveal"]:
             self.p_ticks.set_ydata(r["p"])
-        for bar, text, key in zip(self.score_bars, self.score_texts, self.KEYS):
-            v = r.get(key, math.nan)
+        values = [r.get(key, math.nan) for key in self.KEYS]
+        finite = [v for v in values if math.isfinite(v)]
+        # the band: ZOOM nats from just under the lowest score shown, so small gaps are visible
+        self.low = max(0.0, math.floor((min(finite) - self.BELOW) * 10) / 10) if finite else 0.0
+        top = self.low + self.ZOOM
+        self.right.set_xlim(self.low, top + 0.35 * self.ZOOM)      # room for the number after a full bar
+        for bar, text, v in zip(self.score_bars, self.score_texts, values):
             hidden = math.isnan(v)
-            shown = 0 if hidden else min(v, self.X_TOP)
+            shown = self.low if hidden else min(v, top)
             bar.set_width(shown)
             text.set_text("?" if hidden else fmt(v, 3))
-            text.set_x(shown + 0.05)
+            text.set_x(shown + 0.02 * self.ZOOM)
