@@ -322,9 +322,11 @@ def hidden_widget(seed: int = 0, start: int = HIDDEN_START):
     buttons = draw_buttons(state, (10, 100), lambda: lesson.update(), None, [("new hidden bag", new_hidden)])
     intro = widgets.HTML("A bag with a random mix is hidden. Look at the candies, set the sliders to the "
                          "belief you think will be least surprised by <i>future</i> candies, then press reveal.")
-    lesson = Lesson({**sliders, "reveal": reveal}, compute, HiddenView(), describe_hidden,
+    view = HiddenView()
+    lesson = Lesson({**sliders, "reveal": reveal}, compute, view, describe_hidden,
                     title="M&M game 2: the hidden bag",
                     header=[intro], footer=[widgets.HBox([*buttons.children, reveal])])
+    view.live = lesson.live
     lesson.state = state
     lesson.static_note = ("In the live course you draw from a hidden bag, set your belief, "
                           "then reveal the bag and your score.")

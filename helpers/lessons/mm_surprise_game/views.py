@@ -244,7 +244,7 @@ class HiddenView:
         self.score_texts = [right.text(0.05, yi, "", va="center", ha="left", fontsize=9) for yi in y]
         right.set_yticks(y, self.NAMES)
         right.axhline(3.5, color=plots.GREY, lw=0.8, ls=":")
-        self.right = right
+        self.right, self.live = right, None  # live: set by the widget; limits are in its cached background
         self.low = 0.0
         right.set_xlabel("mean surprise (nats; zoomed: not from 0)")
         right.set_title("scores (lower is better)")
@@ -262,9 +262,14 @@ class HiddenView:
         values = [r.get(key, math.nan) for key in self.KEYS]
         finite = [v for v in values if math.isfinite(v)]
         # the band: ZOOM nats from just under the lowest score shown, so small gaps are visible
-        self.low = max(0.0, math.floor((min(finite) - self.BELOW) * 10) / 10) if finite else 0.0
-        top = self.low + self.ZOOM
-        self.right.set_xlim(self.low, top + 0.35 * self.ZOOM)      # room for the number after a full bar
+        low = max(0.0, math.floor((min(finite) - self.BELOW) * 10) / 10) if finite else 0.0
+        top = low + self.ZOOM
+        self.low = low
+        self.right.set_xlim(low, top + 0.35 * self.ZOOM)      # room for the number after a full bar
+        if self.live is not None:
+            # with the zoomed band, blitting over a cached background left a strip of pixels that
+            # differ from a full redraw (tests/test_lesson_widgets.py): redraw the whole figure
+            self.live.invalidate()
         for bar, text, v in zip(self.score_bars, self.score_texts, values):
             hidden = math.isnan(v)
             shown = self.low if hidden else min(v, top)
