@@ -62,16 +62,8 @@ def test_slider_factory():
 
 
 def test_a_lesson_figure_carries_its_text_alternative():
-    class View:
+    class View(BarsView):
         alt = "Two bars, a and b, whose heights are the probabilities."
-
-        def __init__(self):
-            self.fig, (ax,) = plots.new_figure(1)
-            self.bars = plots.Bars(ax, ["a", "b"])
-            self.artists = self.bars.artists
-
-        def update(self, result):
-            self.bars.update(result)
 
     lesson = widgets.Lesson({"p": widgets.slider(0.5, 0, 1, 0.1, "p")}, compute=lambda p: [p, 1 - p], view=View())
     assert lesson.live.image.tooltip == View.alt  # becomes the <img>'s title: its accessible name
