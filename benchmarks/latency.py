@@ -152,8 +152,13 @@ def write_baseline(folder: Path) -> Path:
     return path
 
 
-def measure_container(page, nbp: NotebookPage, container, moves: int) -> list[dict]:
-    """Press arrow keys on the container's slider handles; one record per move (None = no change)."""
+def step_sliders(page, container, moves: int, arm_timeout_ms: int, after_move=None) -> list:
+    """Press arrow keys on the container's slider handles, `moves` times; one record per move.
+
+    Cycles through the handles, reversing each at its ends; a record is None when the figure
+    did not change within `arm_timeout_ms` (window.__bench.arm). `after_move` runs after each.
+    Used for live widgets (below) and the static edition's pages (static_latency.py).
+    """
     handles = container.locator(".noUi-handle")
     n = handles.count()
     direction = [1] * n
@@ -166,13 +171,21 @@ def measure_container(page, nbp: NotebookPage, container, moves: int) -> list[di
         now, lo, hi = (float(handle.get_attribute(a)) for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
         if (direction[i] > 0 and now >= hi) or (direction[i] < 0 and now <= lo):
             direction[i] *= -1
-        container.evaluate("(el, t) => window.__bench.arm(el, t)", MOVE_TIMEOUT_MS)
+        container.evaluate("(el, t) => window.__bench.arm(el, t)", arm_timeout_ms)
         handle.press("ArrowRight" if direction[i] > 0 else "ArrowLeft")
-        rec = page.evaluate("() => window.__benchPending")
-        records.append(rec)
-        nbp.wait_idle(30)  # let the kernel finish this move before the next
-        time.sleep(0.05)
+        records.append(page.evaluate("() => window.__benchPending"))
+        if after_move is not None:
+            after_move()
     return records
+
+
+def measure_container(page, nbp: NotebookPage, container, moves: int) -> list[dict]:
+    """Slider moves on a live widget; each waits for the kernel to finish before the next."""
+    def settle():
+        nbp.wait_idle(30)
+        time.sleep(0.05)
+
+    return step_sliders(page, container, moves, MOVE_TIMEOUT_MS, after_move=settle)
 
 
 def summarize(records: list) -> dict:

@@ -23,7 +23,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from benchmarks.latency import JS_INSTALL, percentile
+from benchmarks.latency import JS_INSTALL, percentile, step_sliders
 from tools import nav
 from tools.browser import launch_chromium
 
@@ -35,24 +35,6 @@ NO_CHANGE_MS = 1_000  # a swap is synchronous: a frame that has not changed by t
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
-
-
-def measure_widget(page, root, moves: int) -> list:
-    handles = root.locator(".noUi-handle")
-    n = handles.count()
-    direction = [1] * n
-    records = []
-    for k in range(moves):
-        i = k % n
-        handle = handles.nth(i)
-        handle.focus()
-        now, lo, hi = (float(handle.get_attribute(a)) for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
-        if (direction[i] > 0 and now >= hi) or (direction[i] < 0 and now <= lo):
-            direction[i] *= -1
-        root.evaluate("(el, t) => window.__bench.arm(el, t)", NO_CHANGE_MS)
-        handle.press("ArrowRight" if direction[i] > 0 else "ArrowLeft")
-        records.append(page.evaluate("() => window.__benchPending"))
-    return records
 
 
 def measure(site: Path, moves: int, log=print) -> list[dict]:
@@ -84,7 +66,7 @@ def measure(site: Path, moves: int, log=print) -> list[dict]:
                     root.hover()
                     page.wait_for_selector(f'[data-course-widget="{number}"][data-course-frames="ready"]',
                                            timeout=120_000)
-                    records = measure_widget(page, root, moves)
+                    records = step_sliders(page, root, moves, NO_CHANGE_MS)
                     ok = [r for r in records if r and r["tPaint"] is not None]
                     total = [r["tPaint"] - r["tKey"] for r in ok]
                     row = {"notebook": path.stem[:2], "widget": w["title"], "n": len(ok),
