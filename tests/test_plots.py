@@ -60,3 +60,46 @@ def test_readable_colours_reach_text_contrast_on_white(colour):
     assert _contrast(out, "#ffffff") >= 4.5, (colour, out)
     if _contrast(colour, "#ffffff") >= 4.5:
         assert out == colour  # already readable: unchanged
+
+
+def _draws_while(fig, action) -> int:
+    count = []
+    cid = fig.canvas.mpl_connect("draw_event", lambda event: count.append(1))
+    action()
+    fig.canvas.mpl_disconnect(cid)
+    return len(count)
+
+
+def test_a_figure_that_lays_itself_out_is_drawn_once_and_whole():
+    """Constrained layout fits the axes inside the figure during the one draw: nothing to crop."""
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6, 2.5), dpi=80, layout="constrained")
+    a.plot([0, 1], [0, 1], label="rising")
+    a.set(xlabel="x", ylabel="a long label for y", title="left")
+    a.legend()
+    b.semilogy([1, 10, 100])
+    pics = []
+    assert _draws_while(fig, lambda: pics.append(plots.picture(fig, "Two panels: a rising line and a log scale."))) == 1
+    assert (pics[0].width, pics[0].height) == (480, 200)
+    pixels = Image.open(io.BytesIO(pics[0].png)).convert("L")
+    assert min(pixels.getdata()) < 100  # something dark (lines, text) was drawn
+    plt.close(fig)
+
+
+def test_a_figure_with_fixed_margins_is_cropped_to_what_was_drawn():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2.5), dpi=80)  # no layout engine: labels may reach past the edge
+    ax.set_ylabel("label")
+    fig.subplots_adjust(left=0.3, right=0.7)   # wide empty margins left and right
+    pic = plots.picture(fig, "An empty axes with wide margins on both sides.")
+    assert pic.width < 480 * 0.75 and pic.height > 0  # cropped to the drawn part (plus a small pad)
+    plt.close(fig)
