@@ -519,3 +519,9 @@ def test_floor_belief_a_near_miss_is_close_not_correct():
     near = [0.26, 0.05, 0.18, 0.1, 0.36, 0.05]   # 0.01 moved from red to green: 0.0008 nats above the best
     assert lesson.check_floor_belief(near, FLOOR_COUNTS).status == "close"
     assert lesson.check_floor_belief(..., FLOOR_COUNTS).status == "unanswered"
+
+
+def test_game_1_dashed_cross_entropy_line_is_drawn_over_the_running_mean():
+    """With a uniform belief the running mean sits on H(p, q) from the first candy: the dashed line must stay visible."""
+    view = views.BeliefView()
+    assert view.ce_line.get_zorder() > view.mean_line.get_zorder()
