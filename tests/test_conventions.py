@@ -115,7 +115,10 @@ def test_glossary_has_every_term_with_notation_and_a_lesson():
     assert {h.lower() for h in entries} >= set(GLOSSARY_TERMS)
     for heading, body in entries.items():
         for field in ("**Here:**", "**Elsewhere:**", "**Taught in:**"):
-            assert field in body, f"{heading}: missing {field}"
+            assert body.count(field) == 1, f"{heading}: {field} appears {body.count(field)} times (once expected)"
+        lines = [ln for ln in body.strip().splitlines() if ln.strip()]
+        assert lines[-1].startswith("  ") or lines[-1].startswith("- **Taught in:**"), (
+            f"{heading}: the entry ends with {lines[-1][:80]!r}, not its Taught in line (a merge leftover?)")
         assert re.search(r"\]\(\d\d_\w+\.ipynb\)", body), f"{heading}: links no notebook"
 
 
