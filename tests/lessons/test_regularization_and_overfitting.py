@@ -520,7 +520,13 @@ def test_the_torch_source_the_lesson_prints_is_torchs_weight_decay_and_loads_no_
                  "if decoupled_weight_decay:", "param.mul_(1 - lr * weight_decay)", "exp_avg.lerp_(grad, 1 - device_beta1)",
                  "default weight_decay: {'SGD': 0, 'Adam': 0, 'AdamW': 0.01}"]:
         assert line in out
-    assert out.count("alpha=weight_decay)") == 2  # once for SGD, once for Adam
+    assert out.count("alpha=weight_decay)") == 3  # once for SGD, twice in Adam's block
+    # Adam's block keeps its branches: the decoupled decay, then `else:` and the L2 line inside it
+    adam = out[out.index("_single_tensor_adam"):]
+    at = [adam.index(s) for s in ("if weight_decay != 0:", "    if decoupled_weight_decay:",
+                                  "        param.mul_(1 - lr * weight_decay)", "    else:",
+                                  "            grad = grad.add(param, alpha=weight_decay)")]
+    assert at == sorted(at), adam[:800]
     assert "dynamo loaded: False" in out
     # AdamW is the same function with the decay decoupled, as the printed header says
     import inspect
