@@ -345,10 +345,14 @@ def masked_first_loss(n_classes: int = 27, real: int = 3, positions: int = 8) ->
 
 
 def check_masked_first_loss(answer, n_classes: int = 27, real: int = 3, positions: int = 8) -> checks.Verdict:
-    """Predict-then-check: the first loss of a fresh model whose masked mean divides by every position."""
+    """Predict-then-check: the first loss of a fresh model whose masked mean divides by every position.
+
+    Right within 1 %: a fresh model's logits are only close to 0, so the loss it prints is near
+    ln C · real/positions, not exactly on it (the lesson's model prints 1.2328 against 1.2359).
+    """
     right = masked_first_loss(n_classes, real, positions)
     ln_c = math.log(n_classes)
-    return checks.check_number(answer, right, mistakes={
+    return checks.check_number(answer, right, tol=0.01, rounding=False, mistakes={
         f"that is ln {n_classes}, the loss without the bug; the masked positions add 0 to the sum, "
         "yet they still count in the division": ln_c,
         "you divided the other way round: the sum has fewer terms than the count it is divided by, "
