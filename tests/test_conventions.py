@@ -46,6 +46,27 @@ def test_no_error_or_warning_outputs_committed(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_printed_text_is_stored_in_one_block_per_stream(path):
+    """`make outputs` joins a cell's consecutive stream outputs (the static pages would show a seam)."""
+    for i, cell in enumerate(cells(path)):
+        outs = cell.get("outputs", [])
+        for a, b in zip(outs, outs[1:]):
+            assert not (a["output_type"] == b["output_type"] == "stream" and a["name"] == b["name"]), (
+                f"cell {i}: printed text split into two {a['name']} outputs: run `make outputs NB={path.relative_to(ROOT)}`")
+
+
+def test_coalesce_streams_joins_only_neighbours_of_one_stream():
+    from tools.run_notebooks import coalesce_streams
+
+    def out(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+    picture = {"output_type": "display_data", "data": {"text/plain": "[figure]"}, "metadata": {}}
+    got = coalesce_streams([out("stdout", "a\n"), out("stdout", "b\n"), picture, out("stdout", "c"),
+                            out("stderr", "w"), out("stdout", "d"), out("stdout", "e")])
+    assert got == [out("stdout", "a\nb\n"), picture, out("stdout", "c"), out("stderr", "w"), out("stdout", "de")]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_local_links_resolve(path):
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] != "markdown":
@@ -94,7 +115,10 @@ def test_glossary_has_every_term_with_notation_and_a_lesson():
     assert {h.lower() for h in entries} >= set(GLOSSARY_TERMS)
     for heading, body in entries.items():
         for field in ("**Here:**", "**Elsewhere:**", "**Taught in:**"):
-            assert field in body, f"{heading}: missing {field}"
+            assert body.count(field) == 1, f"{heading}: {field} appears {body.count(field)} times (once expected)"
+        lines = [ln for ln in body.strip().splitlines() if ln.strip()]
+        assert lines[-1].startswith("  ") or lines[-1].startswith("- **Taught in:**"), (
+            f"{heading}: the entry ends with {lines[-1][:80]!r}, not its Taught in line (a merge leftover?)")
         assert re.search(r"\]\(\d\d_\w+\.ipynb\)", body), f"{heading}: links no notebook"
 
 

@@ -24,25 +24,6 @@ def all_notebooks() -> list[Path]:
     return nav.lesson_paths() + nav.solution_paths()
 
 
-def merge_streams(nb) -> None:
-    """Join consecutive outputs of one stream (stdout, stderr) in each code cell into one output.
-
-    A kernel sends a cell's prints in several messages when they come some time apart (a training
-    loop's log); stored as they came, they render as separate blocks with blank gaps between them.
-    nbval compares streams joined in the same way, so this changes no test."""
-    for cell in nb.cells:
-        merged = []
-        for out in cell.get("outputs", []):
-            last = merged[-1] if merged else None
-            if (last is not None and out.output_type == "stream" and last.output_type == "stream"
-                    and last.name == out.name):
-                last.text += out.text
-            else:
-                merged.append(out)
-        if cell.cell_type == "code":
-            cell.outputs = merged
-
-
 def execute(path: Path, timeout: int = 600) -> float:
     """Run one notebook in a fresh kernel, in its own folder; return seconds taken."""
     nb = nbformat.read(path, as_version=4)
@@ -53,9 +34,29 @@ def execute(path: Path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    merge_streams(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
     return seconds
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same stream into one.
+
+    How a cell's printed text is cut into messages depends on timing (the kernel flushes its
+    buffer every few milliseconds), so without this the same text is stored in one block or two,
+    and the static pages show a seam. nbval compares the joined text either way.
+    """
+    joined: list = []
+    for out in outputs:
+        prev = joined[-1] if joined else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            joined.append(out)
+    return joined
 
 
 def main(argv=None) -> int:

@@ -11,7 +11,7 @@ This module holds what the notebook does not need to show:
 - `saturation(h)`: the fraction of tanh units with |h| > 0.97.
 - `output_scale_demo` (pure) + `ScaleView` + `output_scale_widget`: the widget.
 - `check_uniform_loss`, `check_first_loss` (applied: runs the learner's model),
-  `check_high_first_loss`, `check_low_first_loss`, `check_gain`: exercise checkers.
+  `check_high_first_loss`, `check_masked_first_loss` (predict-then-check), `check_gain`: exercise checkers.
 
 The names data and the bigram count model (the reference point) are in `helpers.data`.
 Every draw comes from its own `torch.Generator(seed)` in float64: float64 draws and float64
@@ -338,24 +338,28 @@ def check_high_first_loss(answer) -> checks.Verdict:
     return checks.check_choice(answer, "b", why_not=why_not, options=HIGH_OPTIONS)
 
 
-LOW_OPTIONS = {
-    "a": "the labels leak into the inputs, and the model already uses the leak",
-    "b": "a bug in the loss or the weights: probabilities passed where log-probabilities belong, a sum or mask "
-         "that divides by the wrong count, or weights that are not fresh (a cell re-run after training)",
-    "c": "the output bias was set to the log class priors",
-    "d": "a lucky draw of the random weights",
-}
+def masked_first_loss(n_classes: int = 27, real: int = 3, positions: int = 8) -> float:
+    """The first loss a near-uniform model prints when a mask zeroes the padding but the mean divides by
+    every position: ln C on each of the `real` positions of a row, divided by all `positions`."""
+    return math.log(n_classes) * real / positions
 
 
-def check_low_first_loss(answer) -> checks.Verdict:
-    """Which reading of 'first loss 0.4' (10 balanced classes, fresh model) is right?"""
-    why_not = {
-        "a": "a model learns to use a leak only by training; before its first step it cannot exploit anything. "
-             "A leak shows as training that is too fast, not as a low first loss",
-        "c": "with balanced classes the priors are all 1/10, so log-prior logits start at H(p) = ln 10 exactly",
-        "d": "a random draw cannot know the labels; the loss of small random logits stays close to ln 10",
-    }
-    return checks.check_choice(answer, "b", why_not=why_not, options=LOW_OPTIONS)
+def check_masked_first_loss(answer, n_classes: int = 27, real: int = 3, positions: int = 8) -> checks.Verdict:
+    """Predict-then-check: the first loss of a fresh model whose masked mean divides by every position."""
+    right = masked_first_loss(n_classes, real, positions)
+    ln_c = math.log(n_classes)
+    return checks.check_number(answer, right, mistakes={
+        f"that is ln {n_classes}, the loss without the bug; the masked positions add 0 to the sum, "
+        "yet they still count in the division": ln_c,
+        "you divided the other way round: the sum has fewer terms than the count it is divided by, "
+        "so the printed loss is below ln C": ln_c * positions / real,
+        f"that is only the fraction of real positions; each real position costs about ln {n_classes}":
+            real / positions,
+        "that is in bits; the loss is in nats (natural log)": math.log2(n_classes) * real / positions,
+        f"that is the fraction of padding; the real positions ({real} of {positions}) are the ones that "
+        "cost surprise": ln_c * (positions - real) / positions,
+    }, hint=f"a fresh model pays about ln {n_classes} on each real position; the sum over them is divided "
+            "by every position, padding included")
 
 
 def leaky_relu_gain(negative_slope: float) -> float:

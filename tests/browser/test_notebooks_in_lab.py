@@ -25,6 +25,8 @@ from tools.browser import (TEXT_REPR_PATTERNS, NotebookPage, committed_counts, c
 NOTEBOOKS = course_notebooks()
 RUN_TIMEOUT = 300  # seconds for Run All Cells (a notebook takes well under 30 s alone)
 MOVE_TIMEOUT = 15  # seconds for a figure to change after a key press or a click
+FIRST_TRY = 3  # seconds: a button's first press; one with nothing to do yet (a reset before any
+               # draw) gets a second chance below, after the others, with the full MOVE_TIMEOUT
 TAB_ORDER_NOTEBOOK = "04_"  # the lesson whose first widget's Tab order is checked (many kinds of control)
 # a lesson widget's keyboard-focusable controls (slider handles, menus, buttons), in DOM order
 FOCUSABLE = """(lesson) => [...lesson.querySelectorAll('.noUi-handle, select, button, input, [tabindex], [contenteditable="true"]')]
@@ -66,7 +68,8 @@ def _check_buttons(nb: NotebookPage, lesson, name: str) -> list[str]:
     buttons = lesson.buttons()
     for i, button in enumerate(buttons):
         text = (button.text_content() or button.get_attribute("title") or "").strip() or f"button {i}"
-        if _figure_changes(nb, lesson, button.click):
+        selected = "mod-active" in (button.get_attribute("class") or "")  # a toggle already chosen
+        if not selected and _figure_changes(nb, lesson, button.click, FIRST_TRY):
             continue
         # A button may have nothing to do yet (e.g. "reset" before any draw, or the
         # toggle already selected): press the others once, then it must act.

@@ -430,7 +430,17 @@ PEANUT = MIXES["peanut_2006"].as_dict()
 TWO_BITS = -math.log2(PEANUT["red"]) - math.log2(PEANUT["blue"])
 FUTURE = lesson.hidden_game(seed=lesson.FUTURE_SEED, n_draws=30, reveal=True)
 COUNTS = FUTURE["counts"]
-MLE_COUNTS = [3, 0, 2, 1, 4, 0]
+FLOOR_COUNTS = [3, 0, 2, 1, 4, 0]
+FLOOR_BEST = [0.9 * k / 10 if k else 0.05 for k in FLOOR_COUNTS]     # the unseen at the floor, the rest by count
+FLOOR_RENORMALISED = np.where(np.array(FLOOR_COUNTS) > 0, np.array(FLOOR_COUNTS) / 10, 0.05) / 1.1
+
+
+def test_floor_belief_is_the_best_the_rule_allows():
+    """No belief that keeps every colour >= 0.05 is less surprised by the ten draws than the checker's optimum."""
+    c = np.array(FLOOR_COUNTS, dtype=float)
+    best = -(c * np.log(FLOOR_BEST)).sum() / 10
+    rivals = 0.05 + 0.7 * np.random.default_rng(0).dirichlet(np.ones(6), size=20_000)   # [20000, 6], each >= 0.05
+    assert (-(np.log(rivals) * c).sum(axis=1) / 10 >= best - 1e-12).all()
 
 
 def test_long_run_is_where_a_long_game_settles():
@@ -483,11 +493,16 @@ CHECKER_TABLES = [
           right=number_forms(math.log(1e-4) / math.log(0.5)) + [math.log2(1e4)],
           mistakes={"you compared probabilities": 0.5 / 1e-4, "you compared 1 − q": (1 - 1e-4) / 0.5},
           wrong=[math.log(1e4), 1e4, 2.0, 9.2103 / 0.5]),
-    Table(lesson.check_mle_belief, args=(MLE_COUNTS,),
-          right=sequence_forms(np.array(MLE_COUNTS) / 10),
-          mistakes={"those are the counts": MLE_COUNTS,
-                    "add-one smoothing": (np.array(MLE_COUNTS) + 1) / 16},
-          wrong=[[1 / 6] * 6, [0.3, 0.0, 0.2, 0.1, 0.4], [0.4, 0.0, 0.1, 0.2, 0.3, 0.0]]),
+    Table(lesson.check_floor_belief, args=(FLOOR_COUNTS,),
+          right=[*sequence_forms(FLOOR_BEST), torch.tensor(FLOOR_BEST), [0.27, 0.05, 0.18, 0.09, 0.36, 0.05]],
+          mistakes={"plain frequencies": np.array(FLOOR_COUNTS) / 10,
+                    "add-one smoothing": (np.array(FLOOR_COUNTS) + 1) / 16,
+                    "never came out": [0.24, 0.1, 0.16, 0.08, 0.32, 0.1],
+                    "less than the rule's floor": FLOOR_RENORMALISED,
+                    "in proportion to their counts": 0.7 * np.array(FLOOR_COUNTS) / 10 + 0.3 / 6,   # mixed with uniform
+                    "those are counts": FLOOR_COUNTS},
+          wrong=[[1 / 6] * 6, [0.3, 0.05, 0.2, 0.1, 0.4], [0.36, 0.05, 0.09, 0.18, 0.27, 0.05],
+                 [0.2, 0.05, 0.2, 0.1, 0.4, 0.05], [0.225, 0.05, 0.225, 0.225, 0.225, 0.05]]),
 ]
 
 
@@ -498,3 +513,15 @@ def test_game_1_first_image_is_a_full_redraw(mixes):
     widget.live.invalidate()
     widget.live.render()
     np.testing.assert_array_equal(first, np.asarray(widget.live.canvas.buffer_rgba()))
+
+
+def test_floor_belief_a_near_miss_is_close_not_correct():
+    near = [0.26, 0.05, 0.18, 0.1, 0.36, 0.05]   # 0.01 moved from red to green: 0.0008 nats above the best
+    assert lesson.check_floor_belief(near, FLOOR_COUNTS).status == "close"
+    assert lesson.check_floor_belief(..., FLOOR_COUNTS).status == "unanswered"
+
+
+def test_game_1_dashed_cross_entropy_line_is_drawn_over_the_running_mean():
+    """With a uniform belief the running mean sits on H(p, q) from the first candy: the dashed line must stay visible."""
+    view = views.BeliefView()
+    assert view.ce_line.get_zorder() > view.mean_line.get_zorder()

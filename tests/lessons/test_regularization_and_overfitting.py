@@ -237,15 +237,17 @@ def _alpha_counts():
 _ALPHAS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]  # the lesson's grid
 
 
-def test_check_best_alpha_shift_runs_both_sweeps():
+def test_check_pull_shift_computes_the_pull_from_the_counts():
     few, many, val = _alpha_counts()
+    x = 24   # 'x' in the vocabulary ('.' is 0, then a..z)
     assert lesson.best_alpha(few, val, _ALPHAS) == 0.3 and lesson.best_alpha(many, val, _ALPHAS) == 0.1
-    assert lesson.check_best_alpha_shift("smaller", few, many, val, _ALPHAS).status == "correct"
-    # the checker follows the data: with the roles swapped the right answer is "larger"
-    assert lesson.check_best_alpha_shift("larger", many, few, val, _ALPHAS).status == "correct"
-    assert lesson.check_best_alpha_shift("same", few, few, val, _ALPHAS).status == "correct"
-    assert "pretend counts" in lesson.check_best_alpha_shift("larger", few, many, val, _ALPHAS).detail
-    assert lesson.check_best_alpha_shift(..., few, many, val, _ALPHAS).status == "unanswered"
+    assert lesson.shrinkage_weight(few[x].sum(), 0.3, 27) > 3 * lesson.shrinkage_weight(many[x].sum(), 0.3, 27)
+    assert lesson.check_pull_shift("less", few, many, row=x, alpha=0.3).status == "correct"
+    # the checker follows the data: with the roles swapped the right answer is "more"
+    assert lesson.check_pull_shift("more", many, few, row=x, alpha=0.3).status == "correct"
+    assert lesson.check_pull_shift("same", few, few, row=x, alpha=0.3).status == "correct"
+    assert "pretend counts" in lesson.check_pull_shift("more", few, many, row=x, alpha=0.3).detail
+    assert lesson.check_pull_shift(..., few, many, row=x, alpha=0.3).status == "unanswered"
 
 
 def test_check_weight_decay():
@@ -448,10 +450,10 @@ CHECKER_TABLES = [
                     "nothing decayed": torch.optim.SGD(_LAYER.parameters(), lr=0.1),
                     "layer.bias is not in the optimizer": torch.optim.SGD([_LAYER.weight], lr=0.1, weight_decay=0.5)},
           wrong=[torch.optim.SGD(_OTHER.parameters(), lr=0.1, weight_decay=0.5), 0.5, _LAYER]),
-    Table(lesson.check_best_alpha_shift, args=_alpha_counts() + (_ALPHAS,),
-          right=["smaller", "Smaller", " smaller "],
-          mistakes={"pretend counts": "larger", "weigh less": "same"},
-          wrong=["bigger", "0.1", "smaller and larger"]),
+    Table(lesson.check_pull_shift, args=_alpha_counts()[:2], kwargs={"row": 24, "alpha": 0.3},
+          right=["less", "Less", " less "],
+          mistakes={"pretend counts": "more", "weigh less": "same"},
+          wrong=["smaller", "0.1971", "less and more"]),
     Table(lesson.check_weight_decay, kwargs={"lam": 0.01, "n_weights": 10},
           right=number_forms(0.002) + [2e-3],
           mistakes={"dropped the 2": 0.001, "(λ/2)·Σw²": 0.01, "a sum": 0.02},

@@ -347,4 +347,4 @@ def bag_summary(mix: Mix) -> dict:
 # --- check yourself: the exercises' checkers are in exercises.py -----------------------------
 
 from .exercises import (FUTURE_SEED, check_future_belief, check_long_run, check_mild_vs_confident,  # noqa: E402,F401
-                        check_mle_belief, check_surprise_bits)
+                        check_floor_belief, check_surprise_bits)

@@ -3,7 +3,8 @@
     check_long_run        predict-then-check: where the running mean settles, H(p, q)
     check_surprise_bits   the total surprise of two candies, in bits (the guess plays no part)
     check_future_belief   applied: a belief built from candies seen, scored on a hidden bag's future
-    check_mild_vs_confident, check_mle_belief
+    check_mild_vs_confident
+    check_floor_belief    applied: the least surprising belief on some draws that keeps every colour >= a floor
 """
 from __future__ import annotations
 
@@ -131,12 +132,48 @@ def check_mild_vs_confident(answer, q_mild: float = 0.5, q_confident: float = 1e
     }, hint="divide the surprise of the confident miss, −log 0.0001, by that of a mild one, −log 0.5")
 
 
-def check_mle_belief(answer, counts) -> checks.Verdict:
-    """Exercise: the belief that makes these draws least surprising (their frequencies)."""
+def check_floor_belief(answer, counts, floor: float = 0.05) -> checks.Verdict:
+    """Applied: the belief least surprised by these draws among beliefs that keep every colour >= floor.
+
+    The checker scores the learner's belief on the draws (mean surprise, nats) and compares it with
+    the best the rule allows: the colours never drawn at the floor, the rest shared by the counts.
+    """
+    if checks.unanswered(answer):
+        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
     c = validate.as_array(counts, "counts")
-    freqs = c / c.sum()
-    return checks.check_array(answer, freqs, tol=1e-3, mistakes={
-        "those are the counts; divide by the number of draws": c,
-        "that is add-one smoothing; it lowers future surprise but not the surprise on these draws":
-            (c + 1) / (c.sum() + len(c)),
-    }, hint="the maximum-likelihood belief is the observed frequencies: count / number of draws")
+    n = float(c.sum())
+    q = _belief(answer, int(n))
+    if isinstance(q, checks.Verdict):
+        return q
+    seen, unseen = c > 0, [col for col, k in zip(COLOURS, c) if k == 0]
+
+    def score(belief):                                  # mean surprise on the draws, nats
+        with np.errstate(divide="ignore"):
+            return float(-(c[seen] * np.log(belief[seen])).sum() / n)
+
+    best_q = np.where(seen, (1 - floor * len(unseen)) * c / n, floor)
+    mine, best = score(q), score(best_q)
+    low = [col for col, qc in zip(COLOURS, q) if qc < floor - 1e-9]
+    if np.allclose(q, c / n, atol=1e-6):
+        return checks.Verdict("wrong", f"those are the plain frequencies: the least surprising on these draws, but "
+                                       f"they give {', '.join(unseen)} 0, below the rule's {floor}")
+    if low:
+        return checks.Verdict("wrong", f"your belief gives {', '.join(low)} less than the rule's floor {floor}")
+    if mine <= best + 1e-5:
+        return checks.Verdict("correct", f"{fmt(mine)} nats of mean surprise on these {int(n)} candies, "
+                                         "the lowest the rule allows")
+    if mine <= best + 2e-3:
+        return checks.Verdict("close", f"mean surprise {fmt(mine)} nats, just above the {fmt(best)} the rule allows: "
+                                       "share what the floor leaves exactly in proportion to the counts")
+    extra = [col for col in unseen if q[COLOURS.index(col)] > floor + 1e-6]
+    if np.allclose(q, (c + 1) / (n + len(c)), atol=1e-3):
+        why = ("that is add-one smoothing: it follows the rule, but it gives every colour an extra count. "
+               "On these draws only the colours that came out cost you surprise")
+    elif extra:
+        why = (f"{', '.join(extra)} never came out, so on these draws belief in them costs nothing and earns "
+               f"nothing: give them only the floor {floor}, and the rest to the colours that came out")
+    else:
+        why = (f"the colours that came out should share what is left ({1 - floor * len(unseen):.2f}) in proportion "
+               "to their counts: the frequencies are least surprising, section 7")
+    return checks.Verdict("wrong", f"mean surprise {fmt(mine)} nats on these draws; the rule allows "
+                                   f"{fmt(best)}: {why}")

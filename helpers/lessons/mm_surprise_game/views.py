@@ -75,7 +75,7 @@ class BeliefView:
         right.set_title("zoomed in: the mean surprise")
         right.set_xlabel("draw number")
         (self.mean_line,) = right.plot([], [], color="black", lw=2, zorder=3, label="your running mean")
-        self.ce_line = right.axhline(0, color=PURPLE, ls="--", lw=1.8, label="H(p, q): where it settles")
+        self.ce_line = right.axhline(0, color=PURPLE, ls="--", lw=1.8, zorder=4, label="H(p, q): where it settles")
         self.floor_line = right.axhline(0, color=plots.GREY, ls="-", lw=2.5, label="floor H(p)")
         (self.gap,) = right.plot([], [], color=PURPLE, lw=6, alpha=0.45, solid_capstyle="butt",
                                  label="gap KL(p‖q)")

@@ -286,5 +286,5 @@ def smoothing_widget(train_counts=None, val_counts=None, itos=None, prev: str = 
 
 # --- figures and checkers, by job, in this package's other modules (re-exported for the notebook) ---
 from .checkers import (  # noqa: E402, F401  (they use the functions above)
-    BEST_LAMBDA_TOLERANCE, best_alpha, check_best_alpha_shift, check_best_lambda, check_decay_groups, check_weight_decay)
+    BEST_LAMBDA_TOLERANCE, best_alpha, check_best_lambda, check_decay_groups, check_pull_shift, check_weight_decay)
 from .views import draw_degree_sweep, draw_fits, draw_training_curves, draw_weight_histograms  # noqa: E402, F401

@@ -2,7 +2,7 @@
 
     check_best_lambda         9.1 (applied): refits the ridge polynomial at the learner's λ
     check_decay_groups        9.2 (applied): runs one step of the learner's optimizer, on a copy
-    check_best_alpha_shift    9.3 (predict, then check): how the best add-α moves with more data
+    check_pull_shift          9.3 (predict, then check): how far add-α pulls a row with more data
     check_weight_decay        9.4: the weight_decay equal to λ · mean(w²)
 
 Every checker returns a `helpers.checks.Verdict` and never raises on a learner's answer; each
@@ -16,7 +16,8 @@ import math
 import numpy as np
 
 from ... import checks, validate
-from . import LOG10_LAMBDAS, default_data, default_sweep, poly_mse, ridge_fit, weight_decay_for_mean_penalty
+from . import (LOG10_LAMBDAS, default_data, default_sweep, poly_mse, ridge_fit, shrinkage_weight,
+               weight_decay_for_mean_penalty)
 
 BEST_LAMBDA_TOLERANCE = 0.05  # a λ whose validation MSE is within 5 % of the grid's lowest is a good choice
 
@@ -106,19 +107,19 @@ def best_alpha(train_counts, val_counts, alphas) -> float:
     return float(alphas[int(np.argmin(nlls))])
 
 
-def check_best_alpha_shift(answer, few_counts, many_counts, val_counts, alphas) -> checks.Verdict:
-    """Prediction: with more training names, is the best α on the grid smaller, the same or larger?
-
-    The checker runs both sweeps and compares their best α; the hint for each wrong choice says why."""
-    few, many = best_alpha(few_counts, val_counts, alphas), best_alpha(many_counts, val_counts, alphas)
-    expected = "smaller" if many < few else ("larger" if many > few else "same")
-    why_not = {"larger": "α is a number of pretend counts added to every cell; with more real counts per row the "
-                         "data deserve more trust, not less, so less smoothing is needed",
-               "same": "α pseudo-counts weigh less against a row of many real counts than against a row of few; "
-                       "the best α moves with the amount of data",
-               "smaller": "on this grid the best α did not move down; look at the printed sweep"}
+def check_pull_shift(answer, few_counts, many_counts, row: int, alpha: float) -> checks.Verdict:
+    """Prediction: with more training names and the same α, is one row pulled more, the same or less of the
+    way to uniform? The checker computes the pull s = Vα / (N[row] + Vα) from both sets of counts."""
+    few, many = (np.asarray(c, dtype=np.float64) for c in (few_counts, many_counts))
+    s_few, s_many = (shrinkage_weight(c[row].sum(), alpha, c.shape[1]) for c in (few, many))
+    expected = "less" if s_many < 0.9 * s_few else ("more" if s_many > 1.1 * s_few else "same")
+    why_not = {"more": "α is a fixed number of pretend counts added to the row; against more real counts "
+                       "they weigh less, not more",
+               "same": "α adds the same pretend counts, but the row now holds many more real counts, so "
+                       "the pretend ones weigh less",
+               "less": "the row holds no more real counts than before; look at the printed counts"}
     why_not.pop(expected)
-    return checks.check_choice(answer, expected, why_not=why_not, options=("smaller", "same", "larger"))
+    return checks.check_choice(answer, expected, why_not=why_not, options=("more", "same", "less"))
 
 
 def check_weight_decay(answer, lam: float, n_weights: int) -> checks.Verdict:
