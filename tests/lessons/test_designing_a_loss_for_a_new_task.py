@@ -439,3 +439,23 @@ CHECKER_TABLES = [
           mistakes={"stays 1": [10.0, 10.0, 5.0], "too small": [1.0, 1.0, 2.0], "larger than the costs": [1.0, 1.0, 16.0]},
           wrong=[[0.2, 0.2, 5.0], [5.0, 5.0, 5.0], [1.0, 1.0, 1.0]]),
 ]
+
+
+def test_padding_changes_the_unmasked_loss_and_not_the_masked_one():
+    """Section 8 prints the first attempt's loss falling as the same messages get more <pad>."""
+    tokens, tags, mask = lesson.tagging_data(200, seed=0)
+    z = torch.randn(len(lesson.WORDS), len(lesson.TAGS), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    z[0] = -3.0                                                    # a pad row trained towards "no tag"
+    pw = torch.tensor([1.0, 1.0, 5.0], dtype=torch.float64)
+
+    def pad_more(x, n):
+        return torch.cat([x, x.new_zeros((len(x), n) + x.shape[2:])], dim=1)
+
+    unmasked, masked = [], []
+    for n in [0, 6, 18]:
+        tk, tg, mk = (pad_more(t, n) for t in (tokens, tags, mask))
+        assert int(mk.sum()) == int(mask.sum())
+        unmasked.append(F.binary_cross_entropy_with_logits(z[tk], tg, pos_weight=pw).item())
+        masked.append(lesson.tag_loss_torch(z[tk], tg, mk, pw).item())
+    assert unmasked[0] > unmasked[1] > unmasked[2]
+    assert masked == pytest.approx([masked[0]] * 3, abs=1e-12)

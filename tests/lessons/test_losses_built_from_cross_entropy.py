@@ -153,6 +153,16 @@ def test_contrastive_widget_shows_the_first_b_rows_and_reads_out_tau_and_b(train
     np.testing.assert_allclose(w.view.curve.get_ydata(), lesson.contrastive_at(trained["sims"], 0.5, 10)["curve"])
 
 
+def test_contrastive_marker_stays_on_the_axes_when_the_loss_leaves_them(trained):
+    w = lesson.contrastive_widget(trained["sims"])
+    top = w.view.loss_top
+    w.controls["log10_tau"].value = -2.5                             # τ ≈ 0.003: the loss is far above the axis
+    assert w.result["loss"] > top and w.view.marker.get_marker() == "^"
+    assert w.view.marker.get_ydata()[0] < top
+    w.controls["log10_tau"].value = -1.0                             # τ = 0.1: on the axis, a dot at the loss
+    assert w.view.marker.get_marker() == "o" and w.view.marker.get_ydata()[0] == pytest.approx(w.result["loss"])
+
+
 def test_contrastive_widget_default_is_the_untrained_encoder():
     sims = lesson.untrained_similarities()
     assert sims.shape == (64, 64) and sims.abs().max() <= 1 + 1e-12  # cosines

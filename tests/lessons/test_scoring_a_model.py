@@ -119,6 +119,18 @@ def test_ece_matches_an_independent_loop(splits, table, n_bins):
     assert got["count"].sum() == 500 and len(got["edges"]) == n_bins + 1
 
 
+def test_perplexity_per_name_is_the_per_character_one_to_the_power_of_the_name_length():
+    """Exercise (a): a name's NLL is the sum over its characters (the final '.' included)."""
+    r = lesson.bigram_per_name()
+    names = split_names(load_names(), val_fraction=0.1, seed=0)[1]
+    chars = sum(len(n) + 1 for n in names)                          # every letter and the final '.'
+    assert r["characters_per_name"] == pytest.approx(chars / len(names))
+    assert r["per_character"] == pytest.approx(2.3537, abs=5e-5)    # section 1's printed bigram NLL
+    assert r["per_name"] == pytest.approx(r["per_character"] * chars / len(names))
+    assert r["letters_only"] < r["per_name"]
+    assert math.exp(r["per_name"]) == pytest.approx(math.exp(r["per_character"]) ** (chars / len(names)))
+
+
 def test_reliability_bins_by_hand():
     # confidences 0.9, 0.9 (one right), 0.6 (right) with 2 bins: (0, .5], (.5, 1]
     logits = torch.log(torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4]], dtype=torch.float64))
@@ -411,17 +423,26 @@ def _ece(split):
     return lesson.reliability(lesson.trained_table()[ctx], y)["ece"]
 
 
+def _per_name():
+    return math.exp(lesson.bigram_per_name()["per_name"])
+
+
 def _fitted_temperature():
     ctx, y = lesson.lesson_data()["val"]
     return (lesson.fit_temperature(lesson.trained_table()[ctx], y),), {}
 
 
 CHECKER_TABLES = [
-    Table(lesson.check_perplexity_from_bits,
-          right=number_forms(2 ** 1.5) + _float32(2 ** 1.5),
-          mistakes={"the base is 2": math.exp(1.5), "2^(+bits)": 2 ** -1.5,
-                    "converts bits to nats": 1.5 * math.log(2), "bits ÷ ln 2": 1.5 / math.log(2)},
-          wrong=[3.0, 2.25, 1.5, 2.5, 2.9]),
+    Table(lesson.check_perplexity_per_name,
+          right=_Later(lambda: number_forms(_per_name()) + _float32(_per_name())),
+          mistakes=_LaterHints(lambda: {
+              "perplexity per character": math.exp(lesson.bigram_per_name()["per_character"]),
+              "that is the NLL per name": lesson.bigram_per_name()["per_name"],
+              "perplexities multiply": math.exp(lesson.bigram_per_name()["per_character"])
+                                       * lesson.bigram_per_name()["characters_per_name"],
+              "the base is e": 2 ** lesson.bigram_per_name()["per_name"],
+              "the final '.'": math.exp(lesson.bigram_per_name()["letters_only"])}),
+          wrong=_Later(lambda: [_per_name() * 1.02, _per_name() * 0.98, 27.0 ** 7, 10.5244 ** 7])),
     Table(lesson.check_long_temperature,
           right=_Later(lambda: number_forms(_long()["fits"]["val"]) + _float32(_long()["fits"]["val"])),
           mistakes=_LaterHints(lambda: {"divides the logits by 1/T": 1 / _long()["fits"]["val"],

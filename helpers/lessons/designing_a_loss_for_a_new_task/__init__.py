@@ -191,13 +191,17 @@ def draw_regions(axes, x, y, models: dict, x_test, y_test) -> None:
         W, b = np.asarray(W), np.asarray(b)
         regions = np.argmax(grid @ W + b, axis=1).reshape(g0.shape)
         ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.15)
+        ax.contour(g0, g1, regions, levels=[0.5, 1.5], colors=plots.GREY, linewidths=0.8)  # every boundary
+        ax.contour(g0, g1, (regions == 2).astype(float), levels=[0.5], colors=plots.RED, linewidths=2,
+                   linestyles="--")  # the edge of class 2's region, the one the weights move
         for k, c in enumerate(colors):
             ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, marker=plots.MARKERS[k], label=f"class {k}")
         recall = recall_per_class(np.argmax(np.asarray(x_test) @ W + b, axis=1), y_test, len(colors))
         ax.set(title=f"{name}: class 2 recall {recall[2]:.2f}", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]),
                xlabel="feature x₁")
     axes[0].set_ylabel("feature x₂")
-    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
+    axes[0].plot([], [], color=plots.RED, lw=2, ls="--", label="edge of class 2's region")  # a legend entry only
+    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=8)
 
 
 # --- multi-label: sigmoid + BCE per class ------------------------------------------------------

@@ -16,7 +16,8 @@ class ContrastiveView:
     alt = ("Two panels. Left: a square heat map of the batch's similarity table after the softmax of each "
            "row at the slider's temperature τ, on a log colour scale from 0.001 to 1; query i's partner is "
            "on the diagonal. Right: the CLIP loss of this batch against τ on a log axis, a solid curve with a "
-           "dot at the slider's τ, and a dashed line at ln B, the loss of a model at chance.")
+           "dot at the slider's τ (an upward triangle on the top edge when the loss is above the axis), and a "
+           "dashed line at ln B, the loss of a model at chance.")
 
     def __init__(self, max_batch: int = 64):
         self.max_batch = max_batch
@@ -36,6 +37,7 @@ class ContrastiveView:
                   xlim=(CLIP_TAU_GRID[0], CLIP_TAU_GRID[-1]), title="loss of this batch against τ")
         right.set_xticks([0.01, 0.1, 1, 10], labels=["0.01", "0.1", "1", "10"])
         right.legend(loc="lower right", fontsize=8)
+        self.loss_top = right.get_ylim()[1]
         self.artists = [self.image, self.curve, self.chance, self.marker]
 
     def update(self, result: dict) -> None:
@@ -45,7 +47,9 @@ class ContrastiveView:
         self.image.set_data(shown)
         self.curve.set_ydata(result["curve"])
         self.chance.set_ydata([result["chance"]] * 2)
-        self.marker.set_data([result["tau"]], [result["loss"]])
+        above = result["loss"] > self.loss_top  # a small τ: the loss leaves the axis, the marker stays on its edge
+        self.marker.set_data([result["tau"]], [min(result["loss"], 0.97 * self.loss_top)])
+        self.marker.set_marker("^" if above else "o")
 
 
 def describe_contrastive(result: dict) -> str:

@@ -12,7 +12,7 @@ against torch):
 - widgets (each wraps one of the pure functions above): `proper_scores_widget`,
   `temperature_widget`, `kl_widget`; static figures: `draw_accuracy_step`, `draw_reliability`
   (figures and readouts in `views.py`)
-- checkers: `check_temperature_direction`, `check_perplexity_from_bits`, `check_long_temperature`,
+- checkers: `check_temperature_direction`, `check_perplexity_per_name`, `check_long_temperature`,
   `check_mle_train_ece`, `check_kl_div_call`
 """
 from __future__ import annotations
@@ -273,18 +273,44 @@ def check_temperature_direction(answer, fitted_temperature: float) -> checks.Ver
     return checks.check_choice(answer, expected, why_not=why_not, options=("above", "below", "equal"))
 
 
-BITS_EXAMPLE = 1.5
+BIGRAM_ALPHA = 0.1  # section 1's bigram counts, smoothed with α = 0.1
 
 
-def check_perplexity_from_bits(answer) -> checks.Verdict:
-    """Perplexity of a model whose held-out loss is 1.5 bits per character: 2 ** 1.5."""
-    b = BITS_EXAMPLE
-    mistakes = {"the loss is in bits, so the base is 2: perplexity = 2^bits (e^x is for nats)": math.exp(b),
-                "perplexity is 2^(+bits); 2^(−bits) is the geometric mean probability of the true symbol": 2 ** -b,
-                "that converts bits to nats; perplexity is the exponential of the loss": b * math.log(2),
-                "bits ÷ ln 2 is not a perplexity; raise 2 to the power of the bits": b / math.log(2)}
-    return checks.check_number(answer, 2 ** b, close=0.0, mistakes=mistakes,
-                               hint="perplexity = 2^(bits per character) = e^(nats per character)")
+@lru_cache(maxsize=1)
+def bigram_per_name() -> dict:
+    """Section 1's bigram counts (α = 0.1) scored on the validation names, per character and per name.
+
+    A name's NLL is the sum over its characters, the final '.' included; `per_name` is the mean of
+    that sum over the names, `letters_only` the same sum without the final '.'."""
+    all_names = data.load_names()
+    stoi, _ = data.build_vocab(all_names)
+    train_names, val_names = data.split_names(all_names, val_fraction=0.1, seed=0)
+    counts = torch.tensor(data.bigram_counts(train_names, stoi), dtype=torch.float64) + BIGRAM_ALPHA
+    log_q = torch.log(counts / counts.sum(dim=1, keepdim=True))           # [27, 27]
+    X, y = data.build_dataset(val_names, stoi, block_size=1)
+    nll = -log_q[X[:, 0], y]                                               # [N] one per character
+    return {"per_character": nll.mean().item(), "per_name": (nll.sum() / len(val_names)).item(),
+            "letters_only": (nll[y != 0].sum() / len(val_names)).item(),
+            "characters_per_name": len(y) / len(val_names)}
+
+
+def check_perplexity_per_name(answer) -> checks.Verdict:
+    """Applied: the perplexity of section 1's bigram counts per validation *name*, exp(mean over the
+    names of a name's summed NLL), recomputed here from the names."""
+    if checks.unanswered(answer):
+        return checks.check_number(answer, 1.0)
+    r = bigram_per_name()
+    per_char, per_name = r["per_character"], r["per_name"]
+    mistakes = {"that is the perplexity per character; a name's NLL is the sum of its characters' NLLs, "
+                "and the mean is then taken over the names": math.exp(per_char),
+                "that is the NLL per name; perplexity is its exponential": per_name,
+                "perplexities multiply where losses add: e^(a + b) = e^a · e^b, so multiplying the per-character "
+                "perplexity by the number of characters is not it": math.exp(per_char) * r["characters_per_name"],
+                "the loss is in nats, so the base is e: exp(NLL), not 2^NLL": 2 ** per_name,
+                "a name's probability includes its end: the final '.' is one of its characters": math.exp(r["letters_only"])}
+    return checks.check_number(answer, math.exp(per_name), close=0.0, mistakes=mistakes,
+                               hint="sum each name's NLL over its characters (the final '.' included), take the "
+                                    "mean over the 516 names, then exp")
 
 
 def _fit_temperature_table(W, counts) -> float:
