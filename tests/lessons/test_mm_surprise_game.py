@@ -498,7 +498,7 @@ CHECKER_TABLES = [
           mistakes={"plain frequencies": np.array(FLOOR_COUNTS) / 10,
                     "add-one smoothing": (np.array(FLOOR_COUNTS) + 1) / 16,
                     "never came out": [0.24, 0.1, 0.16, 0.08, 0.32, 0.1],
-                    "less than the rule's floor": FLOOR_RENORMALISED,
+                    "dividing by the new total pulls it back under the floor": FLOOR_RENORMALISED,
                     "in proportion to their counts": 0.7 * np.array(FLOOR_COUNTS) / 10 + 0.3 / 6,   # mixed with uniform
                     "those are counts": FLOOR_COUNTS},
           wrong=[[1 / 6] * 6, [0.3, 0.05, 0.2, 0.1, 0.4], [0.36, 0.05, 0.09, 0.18, 0.27, 0.05],
@@ -525,3 +525,8 @@ def test_game_1_dashed_cross_entropy_line_is_drawn_over_the_running_mean():
     """With a uniform belief the running mean sits on H(p, q) from the first candy: the dashed line must stay visible."""
     view = views.BeliefView()
     assert view.ce_line.get_zorder() > view.mean_line.get_zorder()
+
+
+def test_the_lessons_demo_round_never_shows_game_2s_bag():
+    """Section 9's demo plays a hidden bag of its own: it must not give away the bag game 2 deals (seed 0)."""
+    assert not np.allclose(lesson.hidden_bag(lesson.DEMO_SEED), lesson.hidden_bag(0))

@@ -158,7 +158,10 @@ def check_floor_belief(answer, counts, floor: float = 0.05) -> checks.Verdict:
         return checks.Verdict("wrong", f"those are the plain frequencies: the least surprising on these draws, but "
                                        f"they give {', '.join(unseen)} 0, below the rule's {floor}")
     if low:
-        return checks.Verdict("wrong", f"your belief gives {', '.join(low)} less than the rule's floor {floor}")
+        near = all(floor / 1.25 <= q[COLOURS.index(col)] for col in low)
+        return checks.Verdict("wrong", f"your belief gives {', '.join(low)} less than the rule's floor {floor}" + (
+            ": raising a colour to the floor and then dividing by the new total pulls it back under the floor; "
+            "fix those colours at the floor first, then share what is left" if near else ""))
     if mine <= best + 1e-5:
         return checks.Verdict("correct", f"{fmt(mine)} nats of mean surprise on these {int(n)} candies, "
                                          "the lowest the rule allows")
@@ -170,8 +173,9 @@ def check_floor_belief(answer, counts, floor: float = 0.05) -> checks.Verdict:
         why = ("that is add-one smoothing: it follows the rule, but it gives every colour an extra count. "
                "On these draws only the colours that came out cost you surprise")
     elif extra:
-        why = (f"{', '.join(extra)} never came out, so on these draws belief in them costs nothing and earns "
-               f"nothing: give them only the floor {floor}, and the rest to the colours that came out")
+        why = (f"{', '.join(extra)} never came out, so belief in them is never scored on these draws, but "
+               f"every bit of it is taken from the colours that did come out, which then surprise you more: "
+               f"give them only the floor {floor}, and the rest to the colours that came out")
     else:
         why = (f"the colours that came out should share what is left ({1 - floor * len(unseen):.2f}) in proportion "
                "to their counts: the frequencies are least surprising, section 7")
