@@ -189,11 +189,16 @@ def draw_regions(axes, x, y, models: dict, x_test, y_test) -> None:
     colors = [plots.BLUE, plots.ORANGE, plots.RED]
     for ax, (name, (W, b)) in zip(axes, models.items()):
         W, b = np.asarray(W), np.asarray(b)
-        regions = np.argmax(grid @ W + b, axis=1).reshape(g0.shape)
+        z = grid @ W + b                                          # [G, 3] logits on the grid
+        regions = np.argmax(z, axis=1).reshape(g0.shape)
         ax.contourf(g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.15)
-        ax.contour(g0, g1, regions, levels=[0.5, 1.5], colors=plots.GREY, linewidths=0.8)  # every boundary
-        ax.contour(g0, g1, (regions == 2).astype(float), levels=[0.5], colors=plots.RED, linewidths=2,
-                   linestyles="--")  # the edge of class 2's region, the one the weights move
+        # each region's edge where its logit stops being the largest: straight lines, as a linear model's are
+        # (contouring the region labels would draw steps), above the points
+        margin = [(z[:, k] - np.delete(z, k, axis=1).max(axis=1)).reshape(g0.shape) for k in range(3)]
+        for k in range(2):
+            ax.contour(g0, g1, margin[k], levels=[0.0], colors=plots.GREY, linewidths=0.8, zorder=3)
+        ax.contour(g0, g1, margin[2], levels=[0.0], colors=plots.RED, linewidths=2,
+                   linestyles="--", zorder=3)  # the edge of class 2's region, the one the weights move
         for k, c in enumerate(colors):
             ax.scatter(*x[y == k].T, s=6 if k < 2 else 14, color=c, marker=plots.MARKERS[k], label=f"class {k}")
         recall = recall_per_class(np.argmax(np.asarray(x_test) @ W + b, axis=1), y_test, len(colors))
