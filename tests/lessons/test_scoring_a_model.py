@@ -460,8 +460,8 @@ CHECKER_TABLES = [
           mistakes={"sharpens": "below", "changes nothing": "equal"},
           wrong=["1.24", "up", "higher"]),
     Table(lesson.check_kl_div_call,
-          right=["b", "B", " b "],
-          mistakes={"also divides by the number of classes": "a", "the other direction": "c",
+          right=["c", "C", " c "],
+          mistakes={"also divides by the number of classes": "a", "that is the forward KL": "b",
                     "must be log-probabilities": "d"},
           wrong=["e", "batchmean", "b, c"]),
 ]

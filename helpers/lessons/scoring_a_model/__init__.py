@@ -383,19 +383,21 @@ def _mle_train_ece_verdict(answer) -> checks.Verdict:
 
 
 KL_DIV_SNIPPETS = {
-    "a": "F.kl_div(log_q, p)",
+    "a": "F.kl_div(log_p, q)",
     "b": "F.kl_div(log_q, p, reduction=\"batchmean\")",
     "c": "F.kl_div(log_p, q, reduction=\"batchmean\")",
-    "d": "F.kl_div(q, p, reduction=\"batchmean\")",
+    "d": "F.kl_div(p, q, reduction=\"batchmean\")",
 }
 
 
 def check_kl_div_call(answer) -> checks.Verdict:
-    """Which call returns the mean over the batch of KL(p‖q), for targets p and model log-probabilities log_q?"""
-    why_not = {"a": "the default reduction='mean' also divides by the number of classes (torch warns)",
-               "c": "the input is the distribution you pass logs of: this is KL(q‖p), the other direction",
-               "d": "the input must be log-probabilities; q itself gives a wrong number, with no error"}
-    return checks.check_choice(answer, "b", why_not=why_not, options=KL_DIV_SNIPPETS)
+    """Which call returns the mean over the batch of the reverse KL(q‖p), given p, q and their logs?"""
+    why_not = {"a": "the direction is right, but the default reduction='mean' also divides by the number of "
+                    "classes (torch warns)",
+               "b": "that is the forward KL(p‖q), section 7's call: F.kl_div(input, target) computes "
+                    "Σ target · (log target − input), so the distribution outside the log comes first in KL",
+               "d": "the input must be log-probabilities; p itself gives a wrong number, with no error"}
+    return checks.check_choice(answer, "c", why_not=why_not, options=KL_DIV_SNIPPETS)
 
 
 # The static figures the notebook draws (views.py), reachable as lesson.draw_*.
