@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import concurrent.futures
+import functools
 import hashlib
 import html
 import json
@@ -148,8 +149,12 @@ def _unused(folder: str, names: list[str]) -> set[str]:
     return skip & set(names)
 
 
+@functools.lru_cache(maxsize=None)
 def exporter(depth: int) -> HTMLExporter:
-    """An HTML exporter whose script URLs point at _static/, from a page `depth` folders down."""
+    """An HTML exporter whose script URLs point at _static/, from a page `depth` folders down.
+
+    One per depth for the whole build: a new exporter compiles its templates again.
+    """
     up = "../" * depth
     ex = HTMLExporter(template_name="lab")
     ex.require_js_url = f"{up}_static/requirejs/require.js"
@@ -375,7 +380,8 @@ def build(out: Path, cache: Path = VENDOR_CACHE, *, frames_cache: Path = FRAMES_
             (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         page.write_text(render(nb, depth, title_of(nb, path.stem), manifest), encoding="utf-8")
         pages.append(page)
-    glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell((NOTEBOOKS / "glossary.md").read_text())])
+    glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell((NOTEBOOKS / "glossary.md").read_text(),
+                                                                      id="glossary")])  # a fixed id: same page each build
     (out / "glossary.html").write_text(render(glossary, 0, "Glossary"), encoding="utf-8")
     pages.append(out / "glossary.html")
     (out / "index.html").write_text(index_page(release.course_version()), encoding="utf-8")
