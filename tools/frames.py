@@ -12,7 +12,9 @@ For one lesson notebook, `generate()`:
      every k-th of them, always through its saved value; every option of a dropdown;
    - at every grid point: `Lesson.settle` (set the controls as a learner would; links such
      as notebook 02's k <= n apply), then `Lesson.frame` (compute -> view.update ->
-     render, the code a slider move runs) for the values the controls took;
+     render, the code a slider move runs) for the values the controls took, once per
+     point the controls land on; a view whose axes follow the controls (it redraws its
+     background) is drawn grouped by axes limits, which changes the time, not the pictures;
    - stores each frame as a palette PNG named by its content hash (identical frames are
      stored once) and the readout text; the widget's figure keeps the view's alt text
      (`Lesson.alt`), which the description carries for the page;
@@ -295,7 +297,7 @@ def _draw(lesson, took_of: dict, out: Path) -> dict:
 
     Draws with `Lesson.frame`, in grid order. A view whose limits follow the values calls
     `live.invalidate()`, and the next frame is then drawn whole (several times as long as a
-    blitted one). When that happens more than REORDER_AFTER times, the points left are drawn
+    blitted one). Once that has happened REORDER_AFTER times, the points left are drawn
     grouped by the axes' limits their setting gives (probed by compute + view.update, no
     drawing), which leaves the pictures as they are: a LiveFigure's frame does not depend
     on the frame before it (tests/test_lesson_widgets.py checks blitted == drawn whole).
