@@ -168,6 +168,30 @@ def test_a_setting_the_links_forbid_snaps_to_where_the_live_widget_goes(tmp_path
     assert desc["readouts"][desc["readout_of"][asked]] == likelihood_views.describe_two_views(r)
 
 
+def test_drawing_grouped_by_axes_limits_gives_the_same_frames_with_fewer_whole_redraws(tmp_path, monkeypatch):
+    """Lesson 02's axes follow θ, n and k: drawn grouped by limits, the frames are the same bytes."""
+    default = frames.REORDER_AFTER
+
+    def run(reorder_after: int, folder: str):
+        monkeypatch.setattr(frames, "REORDER_AFTER", reorder_after)
+        lesson = likelihood.two_views_widget()
+        lesson.static_grid = {"theta": (0.4, 0.5, 0.1), "n": (10, 20, 10), "k": (0, 14, 1)}  # 60 points
+        whole = []
+        draw = lesson.live.canvas.draw
+        lesson.live.canvas.draw = lambda *a, **k: (whole.append(1), draw(*a, **k))[1]
+        out = tmp_path / folder
+        out.mkdir()
+        desc = frames.describe_lesson(lesson, lesson, out)
+        return desc, {p.name: p.read_bytes() for p in out.glob("*.png")}, len(whole)
+
+    plain, plain_files, plain_redraws = run(10 ** 9, "grid-order")  # never regrouped
+    grouped, grouped_files, grouped_redraws = run(default, "grouped")
+    keys = ("frames", "frame_of", "readouts", "readout_of", "snap", "saved", "saved_readout")
+    assert {k: grouped[k] for k in keys} == {k: plain[k] for k in keys}
+    assert grouped_files == plain_files and len(plain_files) == len(plain["frames"])
+    assert grouped_redraws < 0.6 * plain_redraws, (grouped_redraws, plain_redraws)  # 11 and 20 whole draws
+
+
 def test_a_setting_the_code_rejects_is_a_clear_build_error(tmp_path):
     lesson = widgets.Lesson({"q": widgets.slider(0.5, 0.0, 1.0, 0.25, "q")},
                             compute=start_here.surprise_of, readout=start_here.describe_surprise)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import concurrent.futures
+import functools
 import hashlib
 import html
 import json
@@ -148,8 +149,12 @@ def _unused(folder: str, names: list[str]) -> set[str]:
     return skip & set(names)
 
 
+@functools.lru_cache(maxsize=None)
 def exporter(depth: int) -> HTMLExporter:
-    """An HTML exporter whose script URLs point at _static/, from a page `depth` folders down."""
+    """An HTML exporter whose script URLs point at _static/, from a page `depth` folders down.
+
+    One per depth for the whole build: a new exporter compiles its templates again.
+    """
     up = "../" * depth
     ex = HTMLExporter(template_name="lab")
     ex.require_js_url = f"{up}_static/requirejs/require.js"
@@ -223,8 +228,13 @@ def _generate(path: Path, folder: Path) -> dict:
     return made
 
 
-def lesson_frames(paths: list[Path], cache: Path = FRAMES_CACHE, jobs: int = 2) -> dict[Path, tuple[Path, dict]]:
-    """{notebook: (folder of its frames, tools.frames.generate's result)}, drawing only what the cache lacks."""
+def lesson_frames(paths: list[Path], cache: Path = FRAMES_CACHE, jobs: int = 2,
+                  meanwhile=None) -> dict[Path, tuple[Path, dict]]:
+    """{notebook: (folder of its frames, tools.frames.generate's result)}, drawing only what the cache lacks.
+
+    `meanwhile()`, if given, runs in this process while the workers draw (the build writes
+    the pages that have no frames then): this process would otherwise only wait.
+    """
     cache.mkdir(parents=True, exist_ok=True)
     found, todo = {}, []
     for path in paths:
@@ -241,8 +251,12 @@ def lesson_frames(paths: list[Path], cache: Path = FRAMES_CACHE, jobs: int = 2) 
         # one kernel per notebook, `jobs` at a time; a process each, as nbclient wants its own event loop
         with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {path: (folder, pool.submit(_generate, path, folder)) for path, folder in todo}
+            if meanwhile is not None:
+                meanwhile()
             for path, (folder, future) in futures.items():
                 found[path] = (folder, future.result())
+    elif meanwhile is not None:
+        meanwhile()
     return found
 
 
@@ -352,20 +366,18 @@ def index_page(version: str) -> str:
 def build(out: Path, cache: Path = VENDOR_CACHE, *, frames_cache: Path = FRAMES_CACHE, jobs: int = 2) -> list[Path]:
     """Write the whole static edition into `out`; return the pages written."""
     vendor = fetch_vendor(cache)
-    drawn = lesson_frames(nav.lesson_paths(), frames_cache, jobs)
     shutil.rmtree(out, ignore_errors=True)
     (out / "solutions").mkdir(parents=True)
     for folder in ("requirejs", "html-manager", "mathjax"):
         shutil.copytree(vendor / folder, out / "_static" / folder, ignore=_unused)
     shutil.copytree(STATIC, out / "_static" / "course")
-    pages = []
-    sources = [(p, 0) for p in nav.lesson_paths()] + [(p, 1) for p in nav.solution_paths()]
-    for path, depth in sources:
+
+    def write(path: Path, depth: int, drawn: tuple[Path, dict] | None) -> Path:
         nb = nbformat.read(path, as_version=4)
         page = out / path.relative_to(NOTEBOOKS).with_suffix(".html")
         manifest = None
-        if path in drawn:
-            folder, made = drawn[path]
+        if drawn is not None:
+            folder, made = drawn
             target = out / "frames" / path.stem
             manifest = fit_frames(nb, made, folder, f"frames/{path.stem}/", page=path.name)
             target.mkdir(parents=True)
@@ -374,10 +386,19 @@ def build(out: Path, cache: Path = VENDOR_CACHE, *, frames_cache: Path = FRAMES_
                     shutil.copyfile(folder / Path(url).name, target / Path(url).name)
             (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         page.write_text(render(nb, depth, title_of(nb, path.stem), manifest), encoding="utf-8")
-        pages.append(page)
-    glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell((NOTEBOOKS / "glossary.md").read_text())])
-    (out / "glossary.html").write_text(render(glossary, 0, "Glossary"), encoding="utf-8")
-    pages.append(out / "glossary.html")
+        return page
+
+    others = []
+
+    def pages_without_frames() -> None:  # written while the lessons' frames are drawn
+        others.extend(write(path, 1, None) for path in nav.solution_paths())
+        glossary = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+            (NOTEBOOKS / "glossary.md").read_text(), id="glossary")])  # a fixed id: the same page each build
+        (out / "glossary.html").write_text(render(glossary, 0, "Glossary"), encoding="utf-8")
+        others.append(out / "glossary.html")
+
+    drawn = lesson_frames(nav.lesson_paths(), frames_cache, jobs, meanwhile=pages_without_frames)
+    pages = [write(path, 0, drawn.get(path)) for path in nav.lesson_paths()] + others
     (out / "index.html").write_text(index_page(release.course_version()), encoding="utf-8")
     return pages
 

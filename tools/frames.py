@@ -12,7 +12,9 @@ For one lesson notebook, `generate()`:
      every k-th of them, always through its saved value; every option of a dropdown;
    - at every grid point: `Lesson.settle` (set the controls as a learner would; links such
      as notebook 02's k <= n apply), then `Lesson.frame` (compute -> view.update ->
-     render, the code a slider move runs) for the values the controls took;
+     render, the code a slider move runs) for the values the controls took, once per
+     point the controls land on; a view whose axes follow the controls (it redraws its
+     background) is drawn grouped by axes limits, which changes the time, not the pictures;
    - stores each frame as a palette PNG named by its content hash (identical frames are
      stored once) and the readout text; the widget's figure keeps the view's alt text
      (`Lesson.alt`), which the description carries for the page;
@@ -37,6 +39,7 @@ import io
 import itertools
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -46,7 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 AXIS_MAX = {1: 101, 2: 41, 3: 21}  # most positions per slider, by the number of sliders that move
 MAX_FRAMES = 400                    # most grid points per widget (about 3 MB of frames)
+REORDER_AFTER = 3                   # whole-figure redraws after which the points left are drawn grouped
 DESCRIPTION = ".kernel-widgets.json"  # what the kernel writes next to the frames
+PROFILE_ENV = "COURSE_FRAMES_PROFILE"  # a file: the kernel writes a cProfile of drawing the frames there
 
 
 # --- in the kernel: grids and frames ------------------------------------------------------------
@@ -241,8 +246,9 @@ def describe_lesson(lesson, root, out: Path) -> dict:
         raise ValueError(f"{lesson.title!r}: the saved value of {names[saved_point.index(None)]!r} "
                          f"is not on its static_grid")
     sizes = [len(grids[n]["values"]) for n in names]
-    frames, frame_of, readouts, readout_of, snap, done = [], [], [], [], {}, {}
     start = time.perf_counter()
+    # 1. where each grid point lands (links may move a control: it snaps to where the live widget goes)
+    landed_of, took_of, snap = [], {}, {}
     for point in itertools.product(*[range(k) for k in sizes]):
         took = lesson.settle({n: _control_value(grids[n], lesson.controls[n], i) for n, i in zip(names, point)})
         landed = tuple(_grid_index(grids[n], lesson.controls[n]) for n in names)
@@ -255,22 +261,16 @@ def describe_lesson(lesson, root, out: Path) -> dict:
             return desc
         if landed != point:
             snap[_flat(point, sizes)] = _flat(landed, sizes)
-        if landed not in done:
-            try:
-                image, html = lesson.frame(took)
-            except Exception as exc:
-                raise RuntimeError(f"{lesson.title!r} fails at {took}, a setting its controls allow: {exc!r}. "
-                                   f"Fix the controls' ranges, or give the Lesson a static_grid that avoids it") from exc
-            name = None
-            if image is not None:
-                png = encode(image)
-                name = hashlib.sha256(png).hexdigest()[:16] + ".png"
-                if name not in frames:
-                    (out / name).write_bytes(png)
-            done[landed] = (_index_of(frames, name), _index_of(readouts, html))
-        f, r = done[landed]
-        frame_of.append(f)
-        readout_of.append(r)
+        landed_of.append(landed)
+        took_of.setdefault(landed, took)
+    # 2. draw each point it lands on once, in an order that redraws the figure's background rarely
+    drawn = _draw(lesson, took_of, out)
+    # 3. frames and readouts numbered in grid order (the drawing order does not show)
+    frames, frame_of, readouts, readout_of = [], [], [], []
+    for landed in landed_of:
+        name, html = drawn[landed]
+        frame_of.append(_index_of(frames, name))
+        readout_of.append(_index_of(readouts, html))
     lesson.settle(saved)
     lesson.update()  # the widget shows its own values again
     controls = []
@@ -285,6 +285,59 @@ def describe_lesson(lesson, root, out: Path) -> dict:
                 readout_of=readout_of, snap=snap, saved=_flat(saved_point, sizes),
                 saved_readout=lesson.readout.value, seconds=round(time.perf_counter() - start, 1))
     return desc
+
+
+def _background_key(fig) -> tuple:
+    """What the cached background of a LiveFigure mostly depends on: every axes' limits."""
+    return tuple((tuple(ax.get_xlim()), tuple(ax.get_ylim())) for ax in fig.axes)
+
+
+def _draw(lesson, took_of: dict, out: Path) -> dict:
+    """{point: (frame file name or None, readout HTML)} for every point of `took_of` (point -> values).
+
+    Draws with `Lesson.frame`, in grid order. A view whose limits follow the values calls
+    `live.invalidate()`, and the next frame is then drawn whole (several times as long as a
+    blitted one). Once that has happened REORDER_AFTER times, the points left are drawn
+    grouped by the axes' limits their setting gives (probed by compute + view.update, no
+    drawing), which leaves the pictures as they are: a LiveFigure's frame does not depend
+    on the frame before it (tests/test_lesson_widgets.py checks blitted == drawn whole).
+    """
+    todo = list(took_of)
+    drawn, written, redraws = {}, set(), 0
+    live = lesson.live
+    i = 0
+    while i < len(todo):
+        point = todo[i]
+        took = took_of[point]
+        background = live.background if live is not None else None
+        try:
+            image, html = lesson.frame(took)
+        except Exception as exc:
+            raise RuntimeError(f"{lesson.title!r} fails at {took}, a setting its controls allow: {exc!r}. "
+                               f"Fix the controls' ranges, or give the Lesson a static_grid that avoids it") from exc
+        name = None
+        if image is not None:
+            png = encode(image)
+            name = hashlib.sha256(png).hexdigest()[:16] + ".png"
+            if name not in written:
+                (out / name).write_bytes(png)
+                written.add(name)
+            if background is not None and live.background is not background:
+                redraws += 1
+                if redraws == REORDER_AFTER:
+                    todo[i + 1:] = _grouped(lesson, todo[i + 1:], took_of)
+        drawn[point] = (name, html)
+        i += 1
+    return drawn
+
+
+def _grouped(lesson, points: list, took_of: dict) -> list:
+    """`points` grouped by the axes' limits their settings give (groups in order of first appearance)."""
+    groups: dict[tuple, list] = {}
+    for point in points:
+        lesson.view.update(lesson.compute(**took_of[point]))
+        groups.setdefault(_background_key(lesson.view.fig), []).append(point)
+    return [point for group in groups.values() for point in group]
 
 
 def _flat(point, sizes) -> int:
@@ -309,9 +362,17 @@ def kernel_dump(displayed: list[str], out: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lessons = {lesson.model_id: lesson for lesson in widgets._recorded or []}
     result = {}
+    profile = os.environ.get(PROFILE_ENV)  # `python -m tools.frames --profile`: where the time goes
+    if profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     for model_id in displayed:
         if model_id in lessons:  # a Lesson displayed as a cell's output
             result[model_id] = describe_lesson(lessons[model_id], lessons[model_id], folder)
+    if profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     (folder / DESCRIPTION).write_text(json.dumps(result), encoding="utf-8")
 
 
@@ -389,8 +450,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of drawing the frames (pstats format) here")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        os.environ[PROFILE_ENV] = str(args.profile.resolve())  # the kernel inherits it
     made = generate(args.notebook.resolve(), args.out.resolve())
     (args.out / "widgets.json").write_text(json.dumps(made["widgets"], indent=1), encoding="utf-8")
     print(f"ran the cells in {made['seconds']['run']:.1f} s, drew the frames in {made['seconds']['frames']:.1f} s")

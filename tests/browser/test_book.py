@@ -8,7 +8,8 @@ critical violation, and every figure must carry a text alternative written for i
 
 Every lesson widget that moves in the static edition must answer an arrow key on each of
 its sliders within one animation frame, with the frame, readout, slider label and the
-figure's alt text the build's manifest gives for the new grid point.
+figure's alt text the build's manifest gives for the new grid point. A lesson page is
+loaded once for both: the checks every page gets, then its widgets are moved.
 """
 from __future__ import annotations
 
@@ -90,14 +91,37 @@ def test_index_leads_to_the_first_lesson(site_url, page):
     assert page.locator(".course-banner").count() == 1
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_page_loads_cleanly_with_figures_and_widgets(site_url, page, name, artifacts_dir, axe_script):
-    url, out = site_url
+LESSON_PAGES = [p.with_suffix(".html").name for p in nav.lesson_paths()]
+OTHER_PAGES = [name for name in PAGES if name not in LESSON_PAGES]  # solutions and the glossary
+
+
+def watch_problems(page) -> list[str]:
+    """Console errors, page errors, failed requests and HTTP errors of `page` from now on."""
     problems = []
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    return problems
+
+
+@pytest.mark.parametrize("name", OTHER_PAGES)
+def test_page_loads_cleanly_with_figures_and_widgets(site_url, page, name, artifacts_dir, axe_script):
+    check_page_loads_cleanly(site_url, page, name, artifacts_dir, axe_script, watch_problems(page))
+
+
+@pytest.mark.parametrize("name", LESSON_PAGES)
+def test_lesson_page_loads_cleanly_and_its_widgets_move_without_a_kernel(site_url, page, name, artifacts_dir,
+                                                                        axe_script):
+    """A lesson page: every check of the other pages, then its widgets move, on the same page load."""
+    problems = watch_problems(page)
+    check_page_loads_cleanly(site_url, page, name, artifacts_dir, axe_script, problems)
+    check_lesson_widgets_move(site_url, page, name)
+    assert not problems, f"{name}: " + "; ".join(problems[:5])
+
+
+def check_page_loads_cleanly(site_url, page, name: str, artifacts_dir, axe_script, problems: list[str]) -> None:
+    url, out = site_url
     response = page.goto(url + name)
     assert response is not None and response.ok, f"{name}: HTTP {response.status if response else '?'}"
     page.wait_for_load_state("networkidle")
@@ -151,7 +175,6 @@ def test_axe_reports_what_the_pages_must_not_have(page, axe_script):
     assert {"image-alt", "color-contrast", "aria-input-field-name"} <= found, found
 
 
-LESSON_PAGES = [p.with_suffix(".html").name for p in nav.lesson_paths()]
 # Installed before a key press: on the keydown (capture, so before the slider sees it) note
 # what the widget shows, then in the next animation frame note what it shows then.
 WATCH_ONE_FRAME = """root => {
@@ -199,14 +222,10 @@ def next_point(w: dict, now: int, axis: int) -> tuple[str, int]:
     return key, target
 
 
-@pytest.mark.parametrize("name", LESSON_PAGES)
-def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
+def check_lesson_widgets_move(site_url, page, name: str) -> None:
+    """On the loaded lesson page `name`: each moving widget answers its controls with the manifest's frames."""
     url, out = site_url
     manifest = json.loads((out / "frames" / Path(name).stem / "manifest.json").read_text(encoding="utf-8"))
-    errors = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(url + name)
     page.wait_for_selector("body[data-course-widgets=ready]", state="attached", timeout=60_000)
     # every lesson widget on the page is either in the manifest or listed as kept still
     assert page.locator(".course-lesson").count() == len(manifest["widgets"]) + len(manifest["frozen"])
@@ -262,7 +281,6 @@ def test_lesson_widgets_move_without_a_kernel(site_url, page, name):
                 assert w["frame_of"][target] != w["frame_of"][now] or w["readout_of"][target] != w["readout_of"][now]
                 label = control.locator(".widget-readout").inner_text().strip()
                 assert label == c["labels"][unflat(target, sizes)[axis]], f"{what}: the slider shows {label}"
-    assert not errors, f"{name}: " + "; ".join(errors[:5])
 
 
 def test_the_frame_generator_is_deterministic(site_url, tmp_path):
