@@ -7,11 +7,13 @@
     ratio  = total / floor; the target is at most 1.3: the lessons' own work should cost
              little next to starting Python and importing torch.
 
-Run alone: .venv/bin/python -m benchmarks.execution
+Run alone: .venv/bin/python -m benchmarks.execution [--repeats 3]
 """
 from __future__ import annotations
 
+import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -72,21 +74,28 @@ def time_import_only(folder: Path) -> float:
     return run_notebook(nb, folder)[0]
 
 
-def measure(paths: list[Path] | None = None, probe: str | None = None, log=print) -> dict:
-    """Per-notebook seconds, the import-only floor, and (optionally) each probe's output."""
+def measure(paths: list[Path] | None = None, probe: str | None = None, log=print, repeats: int = 1) -> dict:
+    """Per-notebook seconds, the import-only floor, and (optionally) each probe's output.
+
+    Each notebook runs right after one import-only kernel, so the pair meets the same load (this
+    machine's speed drifts by tens of percent over minutes); with `repeats` > 1 every notebook and
+    every floor kernel is the median of that many runs.
+    """
     paths = paths or course_notebooks()
-    per_notebook, probes = {}, {}
-    for path in paths:
-        seconds, out = time_notebook(path, probe)
-        per_notebook[path.name] = seconds
-        probes[path.name] = out
-        log(f"  executed {path.name}: {seconds:.1f} s")
-    floor = []
-    for _ in paths:  # interleaving would be fairer to a changing load; sequential keeps it simple
-        floor.append(time_import_only(ROOT / "notebooks"))
-    log(f"  import-only kernels: {len(floor)} × about {sum(floor) / max(len(floor), 1):.1f} s")
+    runs: dict[str, list[float]] = {p.name: [] for p in paths}
+    floors: list[list[float]] = [[] for _ in paths]
+    probes = {}
+    for r in range(repeats):
+        for k, path in enumerate(paths):
+            floors[k].append(time_import_only(ROOT / "notebooks"))
+            seconds, out = time_notebook(path, probe)
+            runs[path.name].append(seconds)
+            probes[path.name] = out
+            log(f"  run {r + 1}/{repeats}: {path.name} {seconds:.1f} s (its import-only kernel {floors[k][-1]:.1f} s)")
+    per_notebook = {name: statistics.median(v) for name, v in runs.items()}
+    floor = [statistics.median(v) for v in floors]
     total, floor_total = sum(per_notebook.values()), sum(floor)
-    return {"per_notebook": per_notebook, "total": total, "floor": floor_total,
+    return {"per_notebook": per_notebook, "total": total, "floor": floor_total, "repeats": repeats,
             "ratio": total / floor_total if floor_total else float("nan"), "probes": probes}
 
 
@@ -102,6 +111,8 @@ def table(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    res = measure()
+    parser = argparse.ArgumentParser(description="course execution against the import-only floor")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per notebook and floor kernel (medians)")
+    res = measure(repeats=parser.parse_args().repeats)
     print(table(res))
     json.dump({k: v for k, v in res.items() if k != "probes"}, sys.stderr, indent=1)
