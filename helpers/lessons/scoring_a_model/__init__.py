@@ -26,6 +26,8 @@ import torch.nn.functional as F
 
 from ... import checks, data, validate
 from ...widgets import Lesson, slider
+from .kl import KL_DIV_SNIPPETS as KL_DIV_SNIPPETS  # exercise (d), with its checker
+from .kl import check_kl_div_call as check_kl_div_call
 from .kl import kl_fit
 
 N_SYMBOLS = 27                 # '.' and a..z
@@ -380,24 +382,6 @@ def _mle_train_ece_verdict(answer) -> checks.Verdict:
     return checks.check_number(answer, 0.0, close=0.0, mistakes=mistakes,
                                hint="in one context, the count model's top probability is the top symbol's "
                                     "frequency there, and that is also how often its guess is right")
-
-
-KL_DIV_SNIPPETS = {
-    "a": "F.kl_div(log_p, q)",
-    "b": "F.kl_div(log_q, p, reduction=\"batchmean\")",
-    "c": "F.kl_div(log_p, q, reduction=\"batchmean\")",
-    "d": "F.kl_div(p, q, reduction=\"batchmean\")",
-}
-
-
-def check_kl_div_call(answer) -> checks.Verdict:
-    """Which call returns the mean over the batch of the reverse KL(q‖p), given p, q and their logs?"""
-    why_not = {"a": "the direction is right, but the default reduction='mean' also divides by the number of "
-                    "classes (torch warns)",
-               "b": "that is the forward KL(p‖q), section 7's call: F.kl_div(input, target) computes "
-                    "Σ target · (log target − input), so the distribution outside the log comes first in KL",
-               "d": "the input must be log-probabilities; p itself gives a wrong number, with no error"}
-    return checks.check_choice(answer, "c", why_not=why_not, options=KL_DIV_SNIPPETS)
 
 
 # The static figures the notebook draws (views.py), reachable as lesson.draw_*.

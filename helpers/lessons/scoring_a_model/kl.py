@@ -11,6 +11,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ... import checks
+
 
 KL_X = np.linspace(-8.0, 8.0, 801)
 KL_DX = float(KL_X[1] - KL_X[0])
@@ -79,3 +81,23 @@ def kl_fit(mu: float = 0.0, sigma: float = 1.0) -> dict:
     return {"mu": float(mu), "sigma": float(sigma), "x": KL_X, "p": np.exp(log_p), "q": np.exp(log_q),
             "forward": float(kl_on_grid(log_p, log_q)), "reverse": float(kl_on_grid(log_q, log_p)),
             "mu_grid": KL_MU, "forward_curve": forward, "reverse_curve": reverse}
+
+
+# --- exercise (d): F.kl_div's argument order ----------------------------------------------------------
+
+KL_DIV_SNIPPETS = {
+    "a": "F.kl_div(log_p, q)",
+    "b": "F.kl_div(log_q, p, reduction=\"batchmean\")",
+    "c": "F.kl_div(log_p, q, reduction=\"batchmean\")",
+    "d": "F.kl_div(p, q, reduction=\"batchmean\")",
+}
+
+
+def check_kl_div_call(answer) -> checks.Verdict:
+    """Which call returns the mean over the batch of the reverse KL(q‖p), given p, q and their logs?"""
+    why_not = {"a": "the direction is right, but the default reduction='mean' also divides by the number of "
+                    "classes (torch warns)",
+               "b": "that is the forward KL(p‖q), section 7's call: F.kl_div(input, target) computes "
+                    "Σ target · (log target − input), so the distribution outside the log comes first in KL",
+               "d": "the input must be log-probabilities; p itself gives a wrong number, with no error"}
+    return checks.check_choice(answer, "c", why_not=why_not, options=KL_DIV_SNIPPETS)
