@@ -223,78 +223,87 @@ def test_check_without_t_squared_table():
     assert status(lesson.check_without_t_squared(...)) == "unanswered"
 
 
-def clip_right_cross_entropy(u, v, tau):
-    u, v = F.normalize(u, dim=-1), F.normalize(v, dim=-1)
-    logits = u @ v.T / tau
-    t = torch.arange(len(u))
-    return (F.cross_entropy(logits, t) + F.cross_entropy(logits.T, t)) / 2
+def nt_right_cross_entropy(u, v, tau):
+    z = F.normalize(torch.cat([u, v]), dim=-1)
+    logits = (z @ z.T / tau).masked_fill(torch.eye(2 * len(u), dtype=torch.bool), float("-inf"))
+    return F.cross_entropy(logits, torch.cat([torch.arange(len(u), 2 * len(u)), torch.arange(len(u))]))
 
 
-def clip_right_by_hand(u, v, tau):
-    logits = (u / u.norm(dim=1, keepdim=True)) @ (v / v.norm(dim=1, keepdim=True)).T / tau
-    return -(F.log_softmax(logits, 1).diag().mean() + F.log_softmax(logits, 0).diag().mean()) / 2
+def nt_right_by_hand(u, v, tau):
+    z = torch.cat([u / u.norm(dim=1, keepdim=True), v / v.norm(dim=1, keepdim=True)])
+    logits = z @ z.T / tau - torch.diag(torch.full((2 * len(u),), float("inf"), dtype=z.dtype)).nan_to_num(posinf=1e9)
+    B = len(u)
+    logp = F.log_softmax(logits, dim=1)
+    return -(logp[torch.arange(B), torch.arange(B, 2 * B)].sum() + logp[torch.arange(B, 2 * B), torch.arange(B)].sum()) / (2 * B)
 
 
-def slip(kind):
-    """A CLIP loss with one of the usual mistakes."""
+def nt_slip(kind):
+    """NT-Xent with one of the usual mistakes."""
     def fn(u, v, tau):
-        un, vn = F.normalize(u, dim=-1), F.normalize(v, dim=-1)
-        t = torch.arange(len(u))
-        logits = {"no_norm": u @ v.T / tau, "no_tau": un @ vn.T, "times_tau": un @ vn.T * tau,
-                  "dim0": F.normalize(u, dim=0) @ F.normalize(v, dim=0).T / tau}.get(kind, un @ vn.T / tau)
-        rows, cols = F.cross_entropy(logits, t), F.cross_entropy(logits.T, t)
-        if kind == "rows":
-            return rows
-        if kind == "cols":
-            return cols
-        if kind == "added":
-            return rows + cols
+        B = len(u)
+        z = torch.cat([u, v]) if kind == "no_norm" else F.normalize(torch.cat([u, v]), dim=-1)
+        sims = z @ z.T
+        logits = {"no_tau": sims, "times_tau": sims * tau}.get(kind, sims / tau)
+        eye = torch.eye(2 * B, dtype=torch.bool)
+        if kind == "zero_diag":
+            logits = logits.masked_fill(eye, 0.0)
+        elif kind != "no_mask":
+            logits = logits.masked_fill(eye, float("-inf"))
+        t = torch.cat([torch.arange(B, 2 * B), torch.arange(B)])
+        if kind == "self_target":
+            t = torch.arange(2 * B)
+        if kind == "clip":
+            c = F.normalize(u, dim=-1) @ F.normalize(v, dim=-1).T / tau
+            return (F.cross_entropy(c, torch.arange(B)) + F.cross_entropy(c.T, torch.arange(B))) / 2
+        if kind == "u_rows":
+            return F.cross_entropy(logits[:B], t[:B])
         if kind == "sum":
-            return (F.cross_entropy(logits, t, reduction="sum") + F.cross_entropy(logits.T, t, reduction="sum")) / 2
-        if kind == "double_softmax":
-            return (F.cross_entropy(logits.softmax(-1), t) + F.cross_entropy(logits.T.softmax(-1), t)) / 2
-        if kind == "zeros":
-            z = torch.zeros(len(u), dtype=torch.long)
-            return (F.cross_entropy(logits, z) + F.cross_entropy(logits.T, z)) / 2
-        return (rows + cols) / 2
+            return F.cross_entropy(logits, t, reduction="sum")
+        return F.cross_entropy(logits, t)
     return fn
 
 
-def test_check_clip_loss_table(trained):
+NT_HINTS = {"no_mask": "compared with itself", "zero_diag": "must be -inf", "no_norm": "length 1",
+            "no_tau": "forgot to divide", "times_tau": "do not multiply", "clip": "that is CLIP's loss",
+            "u_rows": "every one of the 2B views is a row", "sum": "sum over the 2B views",
+            "self_target": "partner is i + B"}
+
+
+def test_check_nt_xent_table(trained):
     u, v = trained["u"], trained["v"]
-    right = [clip_right_cross_entropy, clip_right_by_hand,
-             lambda a, b, t: clip_right_cross_entropy(a, b, t).item(),
-             lambda a, b, t: clip_right_cross_entropy(a, b, t).numpy(),
-             lambda a, b, t: losses.clip_loss(a, b, t)]
+    right = [nt_right_cross_entropy, nt_right_by_hand,
+             lambda a, b, t: nt_right_cross_entropy(a, b, t).item(),
+             lambda a, b, t: nt_right_cross_entropy(a, b, t).numpy(),
+             lambda a, b, t: lesson.nt_xent(a, b, t)]
     for fn in right:
-        v_ = lesson.check_clip_loss(fn, u, v, 0.1)
-        assert v_.status == "correct" and "1.1495" in v_.detail, v_
-    hints = {"no_norm": "length 1", "no_tau": "forgot to divide", "times_tau": "do not multiply",
-             "rows": "each u finds its v", "cols": "each v finds its u", "added": "adds the two directions",
-             "sum": "sum over the B pairs", "double_softmax": "softmax first", "zeros": "torch.arange(B)",
-             "dim0": "not each column"}
-    for kind, hint in hints.items():
-        verdict = lesson.check_clip_loss(slip(kind), u, v, 0.1)
+        v_ = lesson.check_nt_xent(fn, u, v, 0.1)
+        assert v_.status == "correct" and f"{lesson.nt_xent(u, v, 0.1):.4f}" in v_.detail, v_
+    for kind, hint in NT_HINTS.items():
+        verdict = lesson.check_nt_xent(nt_slip(kind), u, v, 0.1)
         assert verdict.status == "wrong" and hint in verdict.detail, (kind, verdict)
     further = [lambda a, b, t: 0.0,
-               lambda a, b, t: 1.01 * clip_right_cross_entropy(a, b, t),
-               lambda a, b, t: clip_right_cross_entropy(a, b, t) + 4e-5,
-               lambda a, b, t: clip_right_cross_entropy(a, b, 2 * t),
-               lambda a, b, t: F.cross_entropy(F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T / t, torch.arange(len(a)),
-                                               label_smoothing=0.1)]
+               lambda a, b, t: 1.01 * nt_right_cross_entropy(a, b, t),
+               lambda a, b, t: nt_right_cross_entropy(a, b, t) + 4e-5,
+               lambda a, b, t: nt_right_cross_entropy(a, b, 2 * t),
+               lambda a, b, t: lesson.losses.clip_loss(a, b, t)]
     for fn in further:
-        assert lesson.check_clip_loss(fn, u, v, 0.1).status == "wrong"
+        assert lesson.check_nt_xent(fn, u, v, 0.1).status == "wrong"
 
     def raises(a, b, t):
         raise RuntimeError("shapes")
-    assert "RuntimeError" in lesson.check_clip_loss(raises, u, v, 0.1).detail
-    assert lesson.check_clip_loss(lambda a, b, t: torch.zeros(3), u, v, 0.1).status == "wrong"
-    assert lesson.check_clip_loss(lambda a, b, t: None, u, v, 0.1).status == "unanswered"
-    assert lesson.check_clip_loss(..., u, v, 0.1).status == "unanswered"
+    assert "RuntimeError" in lesson.check_nt_xent(raises, u, v, 0.1).detail
+    assert lesson.check_nt_xent(lambda a, b, t: torch.zeros(3), u, v, 0.1).status == "wrong"
+    assert lesson.check_nt_xent(lambda a, b, t: None, u, v, 0.1).status == "unanswered"
+    assert lesson.check_nt_xent(..., u, v, 0.1).status == "unanswered"
 
     def todo(a, b, t):
         raise NotImplementedError
-    assert lesson.check_clip_loss(todo, u, v, 0.1).status == "unanswered"
+    assert lesson.check_nt_xent(todo, u, v, 0.1).status == "unanswered"
+
+
+def test_nt_xent_at_equal_similarities_is_ln_of_2b_minus_1():
+    same = torch.ones(4, 3, dtype=torch.float64)          # every view the same direction: all similarities 1
+    assert abs(lesson.nt_xent(same, same, 0.5) - math.log(7)) < 1e-12
 
 
 def test_check_beta_table(setup):
@@ -347,7 +356,7 @@ def test_no_exercise_answer_is_printed_before_its_exercise():
 
 def test_the_lesson_has_an_applied_and_a_predict_then_check_exercise_and_fits_its_budget():
     sources = ["".join(c["source"]) for c in lesson_cells()]
-    assert sum("check_clip_loss(" in s or "check_beta(" in s for s in sources) == 2       # applied
+    assert sum("check_nt_xent(" in s or "check_beta(" in s for s in sources) == 2         # applied
     assert sum("prediction = ..." in s for s in sources) == 2                              # predict, then check
     assert len(sources) <= 55
 
@@ -365,18 +374,16 @@ CHECKER_TABLES = [
           right=["uniform", "Uniform", " uniform "],
           mistakes={"1/256": "teacher", "never sees a label": "one-hot"},
           wrong=["A", "student B", "near uniform", 3.1589]),
-    Table(lesson.check_clip_loss,
+    Table(lesson.check_nt_xent,
           setup=lambda: ((trained_pairs()["u"], trained_pairs()["v"], 0.1), {}),
-          right=[clip_right_cross_entropy, clip_right_by_hand,
-                 lambda a, b, t: clip_right_cross_entropy(a, b, t).item(),
-                 lambda a, b, t: losses.clip_loss(a, b, t)],
-          mistakes={"length 1": slip("no_norm"), "forgot to divide": slip("no_tau"),
-                    "each u finds its v": slip("rows"), "adds the two directions": slip("added"),
-                    "softmax first": slip("double_softmax"), "torch.arange(B)": slip("zeros")},
+          right=[nt_right_cross_entropy, nt_right_by_hand,
+                 lambda a, b, t: nt_right_cross_entropy(a, b, t).item(),
+                 lambda a, b, t: lesson.nt_xent(a, b, t)],
+          mistakes={hint: nt_slip(kind) for kind, hint in NT_HINTS.items()},
           wrong=[lambda a, b, t: 0.0,
-                 lambda a, b, t: 1.01 * clip_right_cross_entropy(a, b, t),
-                 lambda a, b, t: clip_right_cross_entropy(a, b, t) + 4e-5,
-                 lambda a, b, t: clip_right_cross_entropy(a, b, 2 * t)]),
+                 lambda a, b, t: 1.01 * nt_right_cross_entropy(a, b, t),
+                 lambda a, b, t: nt_right_cross_entropy(a, b, t) + 4e-5,
+                 lambda a, b, t: nt_right_cross_entropy(a, b, 2 * t)]),
     Table(lesson.check_beta, setup=lambda: ((lesson_setup(),), {}),
           right=[1.0, np.float64(0.9), torch.tensor(1.0), 1.1, np.array(1.0)],
           mistakes={"drifted too far": 0.1, "too few 'a' names": 3.0},

@@ -266,81 +266,6 @@ def check_without_t_squared(answer, temperature: float = 16.0) -> checks.Verdict
     })
 
 
-def _clip_from_logits(logits: np.ndarray) -> float:
-    return 0.5 * (losses.info_nce(logits) + losses.info_nce(logits.T))
-
-
-def _unit_rows(x: np.ndarray, axis: int = 1) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=axis, keepdims=True)
-
-
-def clip_mistakes(u, v, tau: float) -> dict[str, float]:
-    """What the usual slips give for the CLIP loss of u, v [B, d] at temperature tau."""
-    a, b = validate.as_array(u, "u"), validate.as_array(v, "v")
-    cos = _unit_rows(a) @ _unit_rows(b).T  # [B, B]
-    logits = cos / tau
-    n = len(a)
-    rows, cols = losses.info_nce(logits), losses.info_nce(logits.T)
-    zeros_target = 0.5 * (-losses.log_softmax(logits)[:, 0].mean() - losses.log_softmax(logits.T)[:, 0].mean())
-    double = 0.5 * (losses.info_nce(losses.softmax(logits)) + losses.info_nce(losses.softmax(logits.T)))
-    return {
-        "scale the rows to length 1 first (F.normalize(u, dim=-1)): the logits are cosine similarities / τ":
-            _clip_from_logits(a @ b.T / tau),
-        "you forgot to divide the similarities by τ": _clip_from_logits(cos),
-        "divide by τ, do not multiply": _clip_from_logits(cos * tau),
-        "that is one direction only (each u finds its v); CLIP averages it with the other direction (logits.T)": rows,
-        "that is one direction only (each v finds its u); average it with the rows' direction": cols,
-        "that adds the two directions; CLIP takes their mean": rows + cols,
-        "that is a sum over the B pairs; the loss is the mean": n * (rows + cols) / 2,
-        "F.cross_entropy takes the logits themselves; you applied softmax first": double,
-        "row i's target is its own index i (torch.arange(B)): the partners are on the diagonal": zeros_target,
-        "normalise each row (dim=-1), not each column (dim=0)":
-            _clip_from_logits(_unit_rows(a, 0) @ _unit_rows(b, 0).T / tau),
-    }
-
-
-def _clip_cases(u, v, tau: float) -> list[tuple]:
-    g = torch.Generator().manual_seed(11)
-    cases = [(torch.as_tensor(validate.as_array(u, "u")), torch.as_tensor(validate.as_array(v, "v")), float(tau))]
-    for (n, d), t in [((5, 3), 0.5), ((3, 4), 0.07), ((8, 8), 2.0)]:
-        cases.append((3 * torch.randn(n, d, generator=g, dtype=torch.float64) + 1,
-                      torch.randn(n, d, generator=g, dtype=torch.float64), t))
-    return cases
-
-
-def check_clip_loss(fn, u, v, tau: float) -> checks.Verdict:
-    """Applied: run the learner's my_clip_loss(u, v, tau) on the lesson's batch and three more; compare to 1e-6."""
-    if checks.unanswered(fn):
-        return checks.Verdict("unanswered", checks.NOT_ANSWERED)
-    cases = _clip_cases(u, v, tau)
-    for k, (a, b, t) in enumerate(cases):
-        where = "the lesson's validation batch" if k == 0 else f"test batch {k}"
-        try:
-            got = fn(a.clone(), b.clone(), t)
-        except NotImplementedError:
-            return checks.Verdict("unanswered", "your function still raises NotImplementedError; fill it in")
-        except Exception as exc:  # a learner's bug is feedback, not a crash
-            return checks.Verdict("wrong", f"your function raised {type(exc).__name__}: {exc}")
-        if checks.unanswered(got):
-            return checks.Verdict("unanswered", "your function returns nothing yet")
-        value = _finite_number(got)
-        if value is None:
-            return checks.Verdict("wrong", f"return one number (the mean loss); got {type(got).__name__} "
-                                           f"of shape {list(np.shape(got))}")
-        want = losses.clip_loss(a, b, t)
-        if abs(value - want) <= 1e-6:
-            continue
-        for why, wrong in clip_mistakes(a, b, t).items():
-            if abs(value - wrong) <= 1e-6:
-                return checks.Verdict("wrong", f"{value:.4f} on {where}. Hint: {why}")
-        return checks.Verdict("wrong", f"{value:.4f} on {where}, expected {want:.4f}. Hint: normalise "
-                                       "the rows, logits = u vᵀ / τ, cross-entropy with targets "
-                                       "arange(B) on the rows and on the columns, then average")
-    on_lesson = losses.clip_loss(*cases[0])
-    return checks.Verdict("correct", f"matches on {len(cases)} batches to 1e-6; on the lesson's validation batch "
-                                     f"your loss is {on_lesson:.4f} nats")
-
-
 def _finite_number(x) -> float | None:
     value = checks.as_number(x)
     return value if value is not None and math.isfinite(value) else None
@@ -370,3 +295,9 @@ def check_beta(answer, setup: DpoSetup) -> checks.Verdict:
         return checks.Verdict("wrong", f"{text}. Hint: the policy drifted too far from the reference; "
                                        "a larger β stops pushing at a smaller margin")
     return checks.Verdict("correct", text)
+
+
+# Exercise (b), SimCLR's NT-Xent: its reference and checker (contrastive.py).
+from .contrastive import check_nt_xent as check_nt_xent  # noqa: E402
+from .contrastive import nt_xent as nt_xent  # noqa: E402
+from .contrastive import nt_xent_mistakes as nt_xent_mistakes  # noqa: E402
