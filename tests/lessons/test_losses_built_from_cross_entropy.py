@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers import data, losses
+from helpers.lessons.losses_built_from_cross_entropy import contrastive
 from helpers.lessons import losses_built_from_cross_entropy as lesson
 from tests.checker_contract import Table, number_forms
 
@@ -250,8 +251,10 @@ def nt_slip(kind):
         elif kind != "no_mask":
             logits = logits.masked_fill(eye, float("-inf"))
         t = torch.cat([torch.arange(B, 2 * B), torch.arange(B)])
-        if kind == "self_target":
+        if kind in ("self_target", "clip_targets"):
             t = torch.arange(2 * B)
+        if kind == "clip_targets":
+            logits = z @ z.T / tau                     # CLIP's targets on the unmasked [2B, 2B] table
         if kind == "clip":
             c = F.normalize(u, dim=-1) @ F.normalize(v, dim=-1).T / tau
             return (F.cross_entropy(c, torch.arange(B)) + F.cross_entropy(c.T, torch.arange(B))) / 2
@@ -266,7 +269,7 @@ def nt_slip(kind):
 NT_HINTS = {"no_mask": "compared with itself", "zero_diag": "must be -inf", "no_norm": "length 1",
             "no_tau": "forgot to divide", "times_tau": "do not multiply", "clip": "that is CLIP's loss",
             "u_rows": "every one of the 2B views is a row", "sum": "sum over the 2B views",
-            "self_target": "partner is i + B"}
+            "self_target": "partner is i + B", "clip_targets": "the view itself"}
 
 
 def test_check_nt_xent_table(trained):
@@ -274,10 +277,10 @@ def test_check_nt_xent_table(trained):
     right = [nt_right_cross_entropy, nt_right_by_hand,
              lambda a, b, t: nt_right_cross_entropy(a, b, t).item(),
              lambda a, b, t: nt_right_cross_entropy(a, b, t).numpy(),
-             lambda a, b, t: lesson.nt_xent(a, b, t)]
+             lambda a, b, t: contrastive.nt_xent(a, b, t)]
     for fn in right:
         v_ = lesson.check_nt_xent(fn, u, v, 0.1)
-        assert v_.status == "correct" and f"{lesson.nt_xent(u, v, 0.1):.4f}" in v_.detail, v_
+        assert v_.status == "correct" and f"{contrastive.nt_xent(u, v, 0.1):.4f}" in v_.detail, v_
     for kind, hint in NT_HINTS.items():
         verdict = lesson.check_nt_xent(nt_slip(kind), u, v, 0.1)
         assert verdict.status == "wrong" and hint in verdict.detail, (kind, verdict)
@@ -301,9 +304,13 @@ def test_check_nt_xent_table(trained):
     assert lesson.check_nt_xent(todo, u, v, 0.1).status == "unanswered"
 
 
+def test_the_lesson_module_does_not_hand_out_the_answer():
+    assert not hasattr(lesson, "nt_xent") and not hasattr(lesson, "nt_xent_mistakes")
+
+
 def test_nt_xent_at_equal_similarities_is_ln_of_2b_minus_1():
     same = torch.ones(4, 3, dtype=torch.float64)          # every view the same direction: all similarities 1
-    assert abs(lesson.nt_xent(same, same, 0.5) - math.log(7)) < 1e-12
+    assert abs(contrastive.nt_xent(same, same, 0.5) - math.log(7)) < 1e-12
 
 
 def test_check_beta_table(setup):
@@ -378,7 +385,7 @@ CHECKER_TABLES = [
           setup=lambda: ((trained_pairs()["u"], trained_pairs()["v"], 0.1), {}),
           right=[nt_right_cross_entropy, nt_right_by_hand,
                  lambda a, b, t: nt_right_cross_entropy(a, b, t).item(),
-                 lambda a, b, t: lesson.nt_xent(a, b, t)],
+                 lambda a, b, t: contrastive.nt_xent(a, b, t)],
           mistakes={hint: nt_slip(kind) for kind, hint in NT_HINTS.items()},
           wrong=[lambda a, b, t: 0.0,
                  lambda a, b, t: 1.01 * nt_right_cross_entropy(a, b, t),

@@ -298,6 +298,5 @@ def check_beta(answer, setup: DpoSetup) -> checks.Verdict:
 
 
 # Exercise (b), SimCLR's NT-Xent: its reference and checker (contrastive.py).
+# (The reference loss stays in .contrastive: the lesson module does not hand the learner the answer.)
 from .contrastive import check_nt_xent as check_nt_xent  # noqa: E402
-from .contrastive import nt_xent as nt_xent  # noqa: E402
-from .contrastive import nt_xent_mistakes as nt_xent_mistakes  # noqa: E402

@@ -73,7 +73,14 @@ def nt_xent_mistakes(u, v, tau: float) -> dict[str, float]:
         "only the u views are rows there; every one of the 2B views is a row (each v finds its u too)":
             _nt_xent_from_logits(cos / tau, rows=b),
         "that is a sum over the 2B views; the loss is the mean": _nt_xent_from_logits(cos / tau, reduce=np.sum),
+        "row i's target there is column i, the view itself (CLIP's targets on a [2B, 2B] table): view i's "
+        "partner is view i + B, and the diagonal must not be a candidate at all": _self_target(cos / tau),
     }
+
+
+def _self_target(logits: np.ndarray) -> float:
+    """The slip that keeps CLIP's targets arange(2B) on the unmasked [2B, 2B] table."""
+    return float(-np.diag(losses.log_softmax(logits)).mean())
 
 
 def _loss_cases(u, v, tau: float) -> list[tuple]:
@@ -97,11 +104,13 @@ def check_nt_xent(fn, u, v, tau: float) -> checks.Verdict:
         except NotImplementedError:
             return checks.Verdict("unanswered", "your function still raises NotImplementedError; fill it in")
         except Exception as exc:  # a learner's bug is feedback, not a crash
-            return checks.Verdict("wrong", f"your function raised {type(exc).__name__}: {exc}")
+            hint = (" Hint: if you cut the diagonal out, the columns after i move left by one, and so do the "
+                    "targets that point past it" if "out of bounds" in str(exc) else "")
+            return checks.Verdict("wrong", f"your function raised {type(exc).__name__}: {exc}.{hint}")
         if checks.unanswered(got):
             return checks.Verdict("unanswered", "your function returns nothing yet")
         value = checks.as_number(got)
-        if value is not None and math.isinf(value):
+        if value is not None and (math.isinf(value) or abs(value) > 1e6):   # -inf or a huge stand-in for it
             return checks.Verdict("wrong", f"your loss is {value} on {where}: some row's target is an entry you "
                                            "masked out. View i's partner is i + B, and view i + B's is i")
         if value is None or math.isnan(value):
@@ -113,9 +122,10 @@ def check_nt_xent(fn, u, v, tau: float) -> checks.Verdict:
         for why, wrong in nt_xent_mistakes(a, b, t).items():
             if abs(value - wrong) <= 1e-6:
                 return checks.Verdict("wrong", f"{value:.4f} on {where}. Hint: {why}")
-        return checks.Verdict("wrong", f"{value:.4f} on {where}, expected {want:.4f}. Hint: normalise the rows "
-                                       "of the 2B views, logits = z zᵀ / τ with the diagonal masked to -inf, "
-                                       "targets i + B for the first B rows and i for the last B, mean cross-entropy")
+        return checks.Verdict("wrong", f"{value:.4f} on {where}, expected {want:.4f}. Hint: go back to the three "
+                                       "questions: what shape is the table, which entry is row i's target, and how "
+                                       "does a view stay out of its own row?")
     return checks.Verdict("correct", f"matches on {len(cases)} batches to 1e-6; on the lesson's validation batch "
                                      f"your loss is {nt_xent(*cases[0]):.4f} nats (its CLIP loss: "
-                                     f"{losses.clip_loss(*cases[0]):.4f})")
+                                     f"{losses.clip_loss(*cases[0]):.4f}; NT-Xent's rows have 2B − 1 candidates, "
+                                     f"so its chance level is ln(2B − 1), not ln B)")
