@@ -75,18 +75,24 @@ def picture(fig, alt: str) -> Picture:
     if _lays_itself_out(fig):
         # One draw: the layout engine fits the axes inside the figure during it, so there is
         # nothing to crop. (print_figure would lay the figure out twice, and a tight bounding
-        # box costs a third pass: about half the time of every figure in the course.)
+        # box adds a third pass.)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         canvas.draw()
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        image.save(buf, format="png")
+        canvas_image(canvas).save(buf, format="png")
     else:  # fixed margins: crop to what was drawn, as plt.show() does inline
         fig.canvas.print_figure(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
     png = buf.getvalue()
     width, height = Image.open(io.BytesIO(png)).size
     return Picture(png, " ".join(alt.split()), width, height)
+
+
+def canvas_image(canvas):
+    """What an Agg canvas last drew, as an RGBA PIL image (a view of its buffer: copy it to keep it)."""
+    from PIL import Image
+
+    return Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
 
 
 def _lays_itself_out(fig) -> bool:

@@ -26,6 +26,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 from traitlets import Unicode
 
+from .plots import canvas_image
+
 # Jupyter cuts a widget's text form at 110 characters: keep this short (titles <= 30 chars).
 FALLBACK = "[interactive widget: {title} · if you see this text, see README Troubleshooting]"
 
@@ -88,8 +90,7 @@ class LiveFigure:
             self.canvas.restore_region(self.background)
         for artist in self.animated:
             self.fig.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        return Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        return canvas_image(self.canvas)
 
     def render(self) -> bytes:
         """Draw the current state and return it as PNG bytes."""
